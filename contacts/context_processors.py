@@ -1,0 +1,20 @@
+"""Template context shared by every page: the viewer's districts and the district switcher."""
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from contacts.access import request_memberships
+from contacts.districts import current_district
+
+
+def districts(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or user.is_staff:
+        return {}
+    memberships = request_memberships(request)
+    return {
+        "my_memberships": memberships,
+        "current_district": current_district(request),
+        "show_district_switcher": len(memberships) > 1,
+    }

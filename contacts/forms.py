@@ -1,0 +1,35 @@
+"""Account forms: Django's own, with wording and markup for this portal."""
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+
+
+class LoginForm(AuthenticationForm):
+    """Email + password. The error never says whether the address exists or the account is deactivated."""
+
+    error_messages = {
+        "invalid_login": (
+            "That email address and password do not match an active account. Passwords are case-sensitive. "
+            "If you have forgotten your password, reset it below; if your account was deactivated, ask your "
+            "district's support contact to request access again."
+        ),
+        "inactive": (
+            "That email address and password do not match an active account. Passwords are case-sensitive."
+        ),
+    }
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["username"].label = "Email address"
+        self.fields["username"].widget.attrs.update(
+            {"autocomplete": "email", "inputmode": "email", "spellcheck": "false", "autocapitalize": "none"}
+        )
+        self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
+
+
+class ResetForm(PasswordResetForm):
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )

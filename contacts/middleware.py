@@ -1,0 +1,32 @@
+"""Keeps ``User.last_activity_at`` current for the inactivity rule (SPEC §8)."""
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from contacts.models import User
+
+
+class LastActivityMiddleware:
+    """Records that a logged-in person used the portal.
+
+    Writes at most once per ``LAST_ACTIVITY_RESOLUTION`` seconds per person, with a single conditional
+    UPDATE; requests in between cost no query because the loaded user row already carries the timestamp.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if isinstance(user, User) and user.is_active:
+            now = timezone.now()
+            threshold = now - timedelta(seconds=settings.LAST_ACTIVITY_RESOLUTION)
+            if user.last_activity_at is None or user.last_activity_at < threshold:
+                User.objects.filter(pk=user.pk).update(last_activity_at=now)
+                user.last_activity_at = now
+        return response

@@ -1,0 +1,207 @@
+"""People and districts: the login account, the customer district, and the membership that gives a person a
+role in a district (SPEC §1, §10)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import AnonymousUser, PermissionsMixin
+from django.db import models
+from django.db.models import Count, ExpressionWrapper, Q
+from django.utils import timezone
+
+
+class Role(models.TextChoices):
+    """A contact's role in one district (SPEC §1)."""
+
+    SUPPORT = "support", "Support contact"
+    TECHNICAL = "technical", "Technical contact"
+    IMPLEMENTATION = "implementation", "Implementation contact"
+    READ_ONLY = "read_only", "Read-only contact"
+
+    @classmethod
+    def authorized(cls) -> frozenset[Role]:
+        """The roles the vendor calls "Authorized Contacts": everyone but read-only."""
+        return frozenset({cls.SUPPORT, cls.TECHNICAL, cls.IMPLEMENTATION})
+
+
+# Recommended staffing per district (SPEC §1); the admin flags districts that deviate.
+RECOMMENDED_SUPPORT_CONTACTS = 2
+RECOMMENDED_TECHNICAL_CONTACTS = 1
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        # Addresses are stored lower-cased; match what a person types regardless of case.
+        return self.get(email=(username or "").strip().lower())
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("A user needs an email address.")
+        user = self.model(email=email, **extra)
+        user.set_password(password)
+        user.full_clean(exclude=["password"])
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who logs in with an email address: a district contact, or (``is_staff``) an advisor."""
+
+    email = models.EmailField(
+        "email address",
+        max_length=254,
+        unique=True,
+        error_messages={"unique": "Another account already uses this email address."},
+    )
+    first_name = models.CharField(max_length=150)
+    last_name = models.CharField(max_length=150)
+    title = models.CharField(
+        max_length=150, blank=True, help_text="Job title, e.g. District SIS Coordinator."
+    )
+    phone = models.CharField("primary phone", max_length=40, blank=True)
+    is_active = models.BooleanField(
+        "active",
+        default=True,
+        help_text="Deactivated accounts cannot log in and receive no e-mail.",
+    )
+    is_staff = models.BooleanField(
+        "advisor",
+        default=False,
+        help_text="Advisors are support employees: they work cases in the admin, for every district.",
+    )
+    date_joined = models.DateTimeField(default=timezone.now)
+    last_activity_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Last time the person used the portal (SPEC §8 inactivity).",
+    )
+    last_district = models.ForeignKey(
+        "District",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The district the contact last worked in: the default on forms.",
+    )
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["first_name", "last_name"]
+
+    class Meta:
+        ordering = ["last_name", "first_name", "email"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = self.email.strip().lower()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Stored lower-cased so the unique index also rejects the same address typed in another case.
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def get_short_name(self) -> str:
+        return self.first_name or self.email
+
+    @property
+    def is_advisor(self) -> bool:
+        return self.is_active and self.is_staff
+
+
+class DistrictQuerySet(models.QuerySet["District"]):
+    def visible_to(self, user: User | AnonymousUser) -> DistrictQuerySet:
+        """The districts a person may see: every district for an advisor, otherwise the districts where the
+        person has an active membership. Nothing for anyone else."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_staff:
+            return self.all()
+        return self.filter(memberships__user=user, memberships__is_active=True)
+
+    def with_staffing(self) -> DistrictQuerySet:
+        """Annotate active support and technical contact counts, and whether staffing deviates from the
+        recommendation (two support contacts, one technical contact). One query, counted in SQL."""
+        active = Q(memberships__is_active=True, memberships__user__is_active=True)
+        return self.annotate(
+            support_count=Count("memberships", filter=active & Q(memberships__role=Role.SUPPORT)),
+            technical_count=Count("memberships", filter=active & Q(memberships__role=Role.TECHNICAL)),
+        ).annotate(
+            staffing_deviates=ExpressionWrapper(
+                ~Q(support_count=RECOMMENDED_SUPPORT_CONTACTS)
+                | ~Q(technical_count=RECOMMENDED_TECHNICAL_CONTACTS),
+                output_field=models.BooleanField(),
+            )
+        )
+
+
+class District(models.Model):
+    """A customer organisation (the vendor's "account")."""
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=80, unique=True, help_text="Used in the district's web addresses.")
+    state = models.CharField(max_length=2, blank=True, help_text="Two-letter US state code.")
+    is_active = models.BooleanField(default=True, help_text="Inactive districts cannot submit new cases.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DistrictQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A person's role in one district. A contact may belong to several districts, once each."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    is_active = models.BooleanField(
+        "active", default=True, help_text="Turning a membership off removes the person's access at once."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["district__name", "role", "user__last_name"]
+        constraints = [
+            # One role per person and district; a second membership would make the role ambiguous.
+            models.UniqueConstraint(
+                fields=["user", "district"],
+                name="membership_one_per_user_and_district",
+                violation_error_message="This person already has a membership in this district.",
+            ),
+            # SPEC §1: at most one active Technical contact per district.
+            models.UniqueConstraint(
+                fields=["district"],
+                condition=Q(role="technical", is_active=True),
+                name="membership_one_active_technical_per_district",
+                violation_error_message="This district already has an active technical contact.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()}, {self.district}"
+
+    @property
+    def is_authorized(self) -> bool:
+        return self.role in Role.authorized()

@@ -1,0 +1,66 @@
+"""Contact pages: the home page, a district's page, and the district switcher."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from contacts.access import get_district_for_viewer, is_advisor, request_memberships
+from contacts.districts import choose_district
+from contacts.models import RECOMMENDED_SUPPORT_CONTACTS, RECOMMENDED_TECHNICAL_CONTACTS, Membership, Role
+from contacts.staffing import staffing_advice
+
+
+@require_GET
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """A contact's districts with their role in each; an advisor is pointed to the workbench."""
+    if is_advisor(request.user):
+        return render(request, "contacts/home_advisor.html")
+    return render(request, "contacts/home.html", {"memberships": request_memberships(request)})
+
+
+@require_GET
+@login_required
+def district_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """The district's contacts and how its staffing compares with the recommendation."""
+    district = get_district_for_viewer(request.user, slug)
+    contacts = list(
+        Membership.objects.filter(district=district, is_active=True, user__is_active=True)
+        .select_related("user")
+        .order_by("role", "user__last_name", "user__first_name")
+    )
+    support = sum(1 for m in contacts if m.role == Role.SUPPORT)
+    technical = sum(1 for m in contacts if m.role == Role.TECHNICAL)
+    return render(
+        request,
+        "contacts/district_detail.html",
+        {
+            "district": district,
+            "contacts": contacts,
+            "staffing_advice": staffing_advice(support, technical),
+            "recommended_support": RECOMMENDED_SUPPORT_CONTACTS,
+            "recommended_technical": RECOMMENDED_TECHNICAL_CONTACTS,
+        },
+    )
+
+
+@require_POST
+@login_required
+def switch_district(request: HttpRequest) -> HttpResponse:
+    """Change the district the contact works in (or all of them) and go back to where they were."""
+    value = request.POST.get("district", "")
+    try:
+        district = choose_district(request, value)
+    except LookupError:
+        messages.error(request, "That district is not one of yours.")
+    else:
+        label = district.name if district else "all your districts"
+        messages.success(request, f"You are now working in {label}.")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        target = reverse("home")
+    return HttpResponseRedirect(target)

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from portal import views
+
+admin.site.site_header = "Support Case Portal — advisors' workbench"
+admin.site.site_title = "Support Case Portal admin"
+admin.site.index_title = "Workbench"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz", views.healthz, name="healthz"),
+    path("", include("contacts.urls")),
+]
+
+handler400 = "portal.views.bad_request"
+handler403 = "portal.views.permission_denied"
+handler404 = "portal.views.page_not_found"
+handler500 = "portal.views.server_error"
