@@ -177,6 +177,7 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # E-mail (Django 6.1 MAILERS). MAIL_BACKEND: smtp (default when DEBUG is off), console, or file.
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Support Case Portal <support-portal@example.com>")

@@ -1,0 +1,65 @@
+"""Fixtures shared by every app's tests: the personas of DESIGN §4."""
+
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+
+from contacts.models import District, Role, User
+from contacts.tests.factories import PASSWORD, DistrictFactory, MembershipFactory, UserFactory
+
+# Password hashing is deliberately slow in production; tests only need it to work.
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@dataclass
+class Personas:
+    district_a: District
+    district_b: District
+    support: User
+    technical: User
+    implementation: User
+    read_only: User
+    other_district: User
+    advisor: User
+    deactivated: User
+    password: str = PASSWORD
+
+    def contacts_of_a(self) -> dict[str, User]:
+        return {
+            "support": self.support,
+            "technical": self.technical,
+            "implementation": self.implementation,
+            "read_only": self.read_only,
+        }
+
+    def all(self) -> dict[str, User]:
+        return {
+            **self.contacts_of_a(),
+            "other_district": self.other_district,
+            "advisor": self.advisor,
+            "deactivated": self.deactivated,
+        }
+
+
+@pytest.fixture
+def personas(db: None) -> Personas:
+    a = DistrictFactory(name="Maple Grove Public Schools", slug="maple-grove")
+    b = DistrictFactory(name="Cedar Falls Community Schools", slug="cedar-falls")
+
+    def contact(email: str, district: District, role: Role, **extra: object) -> User:
+        user = UserFactory(email=email, **extra)
+        MembershipFactory(user=user, district=district, role=role)
+        return user
+
+    return Personas(
+        district_a=a,
+        district_b=b,
+        support=contact("support@a.example.org", a, Role.SUPPORT, first_name="Dana"),
+        technical=contact("technical@a.example.org", a, Role.TECHNICAL),
+        implementation=contact("implementation@a.example.org", a, Role.IMPLEMENTATION),
+        read_only=contact("readonly@a.example.org", a, Role.READ_ONLY),
+        other_district=contact("contact@b.example.org", b, Role.SUPPORT),
+        advisor=UserFactory(email="advisor@support.example.com", is_staff=True),
+        deactivated=contact("former@a.example.org", a, Role.SUPPORT, is_active=False),
+    )
