@@ -4,8 +4,9 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from contacts.access import request_memberships
+from contacts.access import ROLE_CAPABILITIES, Capability, request_memberships
 from contacts.districts import current_district
+from contacts.models import Role
 
 
 def districts(request: HttpRequest) -> dict[str, Any]:
@@ -14,6 +15,7 @@ def districts(request: HttpRequest) -> dict[str, Any]:
         return {}
     memberships = request_memberships(request)
     return {
+        "can_submit": any(Capability.SUBMIT in ROLE_CAPABILITIES[Role(m.role)] for m in memberships),
         "my_memberships": memberships,
         "current_district": current_district(request),
         "show_district_switcher": len(memberships) > 1,

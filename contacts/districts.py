@@ -43,10 +43,17 @@ def choose_district(request: HttpRequest, value: str) -> District | None:
         return None
     for membership in request_memberships(request):
         if membership.district.slug == value:
-            request.session[SESSION_KEY] = membership.district_id
-            user = request.user
-            if isinstance(user, User) and user.last_district_id != membership.district_id:
-                User.objects.filter(pk=user.pk).update(last_district=membership.district)
-                user.last_district = membership.district
+            remember_district(request, membership.district)
             return membership.district
     raise LookupError(value)
+
+
+def remember_district(request: HttpRequest, district: District, *, switch: bool = True) -> None:
+    """Remember ``district`` as the contact's default for forms (``last_district``); with ``switch``, also make
+    it the district they work in now."""
+    if switch:
+        request.session[SESSION_KEY] = district.pk
+    user = request.user
+    if isinstance(user, User) and user.last_district_id != district.pk:
+        User.objects.filter(pk=user.pk).update(last_district=district)
+        user.last_district = district

@@ -18,4 +18,11 @@ app.autodiscover_tasks(["portal"])
 # Each entry names a task in an app's tasks.py. Later issues add the scheduled jobs of SPEC §8.
 app.conf.beat_schedule = {
     "heartbeat": {"task": "portal.tasks.heartbeat", "schedule": 300.0},
+    # The "email outbox" job: sends pending e-mail that is due (retries with backoff). A tick that waited
+    # in the broker past the next one is dropped: the next sweep does the same work.
+    "email-outbox": {
+        "task": "notifications.tasks.sweep_outbox",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }

@@ -10,6 +10,7 @@ admin.site.index_title = "Workbench"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
+    path("cases/", include("cases.urls")),
     path("", include("contacts.urls")),
 ]
 

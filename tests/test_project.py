@@ -11,6 +11,9 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
+from cases.casetypes import CaseType
+from cases.models import Case
+from cases.workflow import Status
 from contacts.models import District, Membership, Role, User
 from portal.celery import app
 from portal.env import env_bool, env_int, env_list, env_str
@@ -101,10 +104,22 @@ def test_heartbeat_task_records_its_time_in_redis():
 @pytest.mark.django_db
 def test_demo_data_has_every_persona_and_is_idempotent():
     call_command("seed_demo", stdout=StringIO())
-    counts = (User.objects.count(), District.objects.count(), Membership.objects.count())
+    counts = (
+        User.objects.count(),
+        District.objects.count(),
+        Membership.objects.count(),
+        Case.objects.count(),
+    )
     out = StringIO()
     call_command("seed_demo", stdout=out)
-    assert (User.objects.count(), District.objects.count(), Membership.objects.count()) == counts
+    assert (
+        User.objects.count(),
+        District.objects.count(),
+        Membership.objects.count(),
+        Case.objects.count(),
+    ) == counts
+    assert set(Case.objects.values_list("status", flat=True)) == set(Status)
+    assert set(Case.objects.values_list("case_type", flat=True)) == set(CaseType)
     roles = set(
         Membership.objects.filter(district__slug="maple-grove", is_active=True).values_list("role", flat=True)
     )

@@ -1,11 +1,9 @@
-"""Seed realistic demo data: several districts and every persona. Idempotent: running it again changes nothing
-that is already there (passwords of existing accounts are left alone)."""
+"""Demo districts and people (every persona of DESIGN §4). Idempotent: existing rows are updated, passwords of
+existing accounts are left alone."""
 
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Group, Permission
-from django.core.management.base import BaseCommand
-from django.db import transaction
 
 from contacts.models import District, Membership, Role, User
 
@@ -135,43 +133,29 @@ MEMBERSHIPS = [
 ADVISOR_APPS = ["contacts", "cases", "notifications", "surveys"]
 
 
-class Command(BaseCommand):
-    help = "Load demo districts, contacts and an advisor (idempotent) and print the demo logins."
-
-    def add_arguments(self, parser: object) -> None:
-        parser.add_argument("--quiet", action="store_true", help="Do not print the logins.")  # type: ignore[attr-defined]
-
-    @transaction.atomic
-    def handle(self, *args: object, **options: object) -> None:
-        districts = {}
-        for name, slug, state in DISTRICTS:
-            districts[slug], _ = District.objects.update_or_create(
-                slug=slug, defaults={"name": name, "state": state}
-            )
-        advisors, _ = Group.objects.get_or_create(name="Advisors")
-        advisors.permissions.set(Permission.objects.filter(content_type__app_label__in=ADVISOR_APPS))
-        users = {}
-        for p in PEOPLE:
-            user = User.objects.filter(email=p.email).first()
-            if user is None:
-                user = User(email=p.email)
-                user.set_password(DEMO_PASSWORD)
-            user.first_name, user.last_name, user.title, user.phone = p.first, p.last, p.title, p.phone
-            user.is_staff, user.is_superuser, user.is_active = p.staff, p.superuser, p.active
-            user.save()
-            if p.staff and not p.superuser:
-                user.groups.add(advisors)
-            users[p.email] = user
-        for email, slug, role, active in MEMBERSHIPS:
-            Membership.objects.update_or_create(
-                user=users[email], district=districts[slug], defaults={"role": role, "is_active": active}
-            )
-        if not options["quiet"]:
-            self._print_logins()
-
-    def _print_logins(self) -> None:
-        self.stdout.write(self.style.SUCCESS("Demo data is loaded. Log in at http://127.0.0.1:8000 with:"))
-        self.stdout.write(f"  password for every demo account: {DEMO_PASSWORD}")
-        for p in PEOPLE:
-            if p.persona:
-                self.stdout.write(f"  {p.email:<42} {p.persona}")
+def seed_people() -> dict[str, User]:
+    """Create or update the demo districts, people and memberships; return the people by email."""
+    districts = {}
+    for name, slug, state in DISTRICTS:
+        districts[slug], _ = District.objects.update_or_create(
+            slug=slug, defaults={"name": name, "state": state}
+        )
+    advisors, _ = Group.objects.get_or_create(name="Advisors")
+    advisors.permissions.set(Permission.objects.filter(content_type__app_label__in=ADVISOR_APPS))
+    users = {}
+    for p in PEOPLE:
+        user = User.objects.filter(email=p.email).first()
+        if user is None:
+            user = User(email=p.email)
+            user.set_password(DEMO_PASSWORD)
+        user.first_name, user.last_name, user.title, user.phone = p.first, p.last, p.title, p.phone
+        user.is_staff, user.is_superuser, user.is_active = p.staff, p.superuser, p.active
+        user.save()
+        if p.staff and not p.superuser:
+            user.groups.add(advisors)
+        users[p.email] = user
+    for email, slug, role, active in MEMBERSHIPS:
+        Membership.objects.update_or_create(
+            user=users[email], district=districts[slug], defaults={"role": role, "is_active": active}
+        )
+    return users

@@ -1,0 +1,160 @@
+"""Cases in the admin. Advisors act through the same services as everyone else: status and every
+workflow-owned field are read-only here, and actions call ``cases.services`` and show its errors as messages."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from cases.models import Case, CaseEvent, DevIssue, Module, Post, Recipient, Release
+from cases.services import case_assign
+from cases.workflow import WorkflowError
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class EventInline(ReadOnlyInline):
+    model = CaseEvent
+    fields = ["created_at", "kind", "actor", "old", "new", "data"]
+    readonly_fields = fields
+    ordering = ["-created_at", "-pk"]
+
+
+class PostInline(ReadOnlyInline):
+    model = Post
+    fields = ["created_at", "author", "is_internal", "body"]
+    readonly_fields = fields
+
+
+class RecipientInline(ReadOnlyInline):
+    model = Recipient
+    fields = ["user", "added_by", "created_at"]
+    readonly_fields = fields
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "subject",
+        "district",
+        "case_type",
+        "priority",
+        "status",
+        "assigned_to",
+        "first_response_due_at",
+        "updated_at",
+    ]
+    list_filter = ["status", "priority", "case_type", "team"]
+    search_fields = ["=number", "subject", "district__name", "contact__email"]
+    list_select_related = ["district", "assigned_to"]
+    ordering = ["-updated_at"]
+    show_full_result_count = False
+    inlines = [PostInline, EventInline, RecipientInline]
+    actions = ["assign_to_me"]
+    readonly_fields = [
+        "number",
+        "district",
+        "contact",
+        "submitted_by",
+        "case_type",
+        "category",
+        "team",
+        "priority",
+        "module",
+        "subject",
+        "description",
+        "details",
+        "status",
+        "assigned_to",
+        "dev_issue",
+        "release",
+        "follows_case",
+        "written_permission_at",
+        "written_permission_by",
+        "first_response_due_at",
+        "oncall_due_at",
+        "first_response_at",
+        "first_response_met",
+        "created_at",
+        "updated_at",
+        "status_changed_at",
+        "closed_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["number", "status", "assigned_to", "priority", "team"]}),
+        (
+            "Submission",
+            {"fields": ["district", "contact", "submitted_by", "case_type", "category", "module"]},
+        ),
+        (
+            "Case",
+            {
+                "fields": [
+                    "subject",
+                    "description",
+                    "details",
+                    "written_permission_at",
+                    "written_permission_by",
+                ]
+            },
+        ),
+        ("Development", {"fields": ["dev_issue", "release", "follows_case"]}),
+        (
+            "Service level",
+            {"fields": ["first_response_due_at", "oncall_due_at", "first_response_at", "first_response_met"]},
+        ),
+        ("Times", {"fields": ["created_at", "updated_at", "status_changed_at", "closed_at"]}),
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Submitting on behalf of a contact goes through the same service as the portal (advisors' workbench).
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.action(description="Assign to me")
+    def assign_to_me(self, request: HttpRequest, queryset: QuerySet[Case]) -> None:
+        done = 0
+        for case in queryset:
+            try:
+                case_assign(actor=request.user, case=case, assignee=request.user)  # type: ignore[arg-type]
+            except (WorkflowError, ValidationError, PermissionDenied) as exc:
+                message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
+                self.message_user(request, f"#{case.number}: {message}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, f"{done} case(s) assigned to you.", messages.SUCCESS)
+
+
+@admin.register(Module)
+class ModuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name"]
+
+
+@admin.register(DevIssue)
+class DevIssueAdmin(admin.ModelAdmin):
+    list_display = ["number", "title", "fixed_in", "created_at"]
+    search_fields = ["number", "title"]
+    autocomplete_fields = ["fixed_in"]
+
+
+@admin.register(Release)
+class ReleaseAdmin(admin.ModelAdmin):
+    list_display = ["name", "released_on"]
+    search_fields = ["name"]

@@ -1,0 +1,151 @@
+"""The submission form, built from a case type's declaration (``cases.casetypes``): one form for ten types."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from cases.casetypes import CaseTypeSpec, clean_details
+from cases.models import PRIORITY_HELP, Module, Priority
+from cases.services import CRITICAL_ONLY_FOR_OUTAGES
+from contacts.models import District, Membership, Role, User
+
+# Tooltips of the fields every type shares (seed 002, "Case Fields").
+ACCOUNT_HELP = (
+    "The school district reporting the issue. It defaults to the district you last worked in; contacts of "
+    "several districts choose the right one here."
+)
+CONTACT_HELP = (
+    "The contact reporting the issue. It defaults to you; you may submit on behalf of another authorized contact "
+    "of the district."
+)
+SUBJECT_HELP = (
+    "The topic of the case; it may name the issue and the module affected. Make it brief and specific: it routes "
+    "the case and helps your district find it later."
+)
+DESCRIPTION_HELP = (
+    "Details of the issue: who, what, where, when, why and how. The more you tell us, the faster we can qualify "
+    "and resolve it."
+)
+MODULE_HELP = "The product area, in alphabetical order. If yours is not listed, choose Not Applicable."
+
+
+class ContactChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.get_full_name()} ({obj.email})"
+
+
+class CaseForm(forms.Form):
+    """District, Contact, Priority, Subject, Description, then the type's own fields."""
+
+    def __init__(
+        self,
+        *args: Any,
+        spec: CaseTypeSpec,
+        districts: Sequence[District],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.spec = spec
+        district_ids = [d.pk for d in districts]
+        self.fields["district"] = forms.ModelChoiceField(
+            queryset=District.objects.filter(pk__in=district_ids),
+            label="Account (district)",
+            help_text=ACCOUNT_HELP,
+            empty_label=None,
+        )
+        memberships = (
+            Membership.objects.filter(
+                district_id__in=district_ids, is_active=True, user__is_active=True, role__in=Role.authorized()
+            )
+            .select_related("user", "district")
+            .order_by("district__name", "user__last_name", "user__first_name")
+        )
+        grouped: dict[str, list[tuple[int, str]]] = {}
+        user_ids = set()
+        for m in memberships:
+            grouped.setdefault(m.district.name, []).append(
+                (m.user_id, f"{m.user.get_full_name()} ({m.user.email})")
+            )
+            user_ids.add(m.user_id)
+        self.contacts_by_district = {m.district_id: set() for m in memberships}
+        for m in memberships:
+            self.contacts_by_district[m.district_id].add(m.user_id)
+        contact_field = ContactChoiceField(
+            queryset=User.objects.filter(pk__in=user_ids),
+            label="Contact",
+            help_text=CONTACT_HELP,
+            empty_label=None,
+        )
+        contact_field.choices = (
+            list(grouped.items()) if len(grouped) > 1 else next(iter(grouped.values()), [])
+        )
+        self.fields["contact"] = contact_field
+        if spec.outage:
+            self.priority_fixed = Priority.CRITICAL
+        else:
+            self.priority_fixed = None
+            self.fields["priority"] = forms.TypedChoiceField(
+                choices=[(p.value, p.label) for p in Priority],
+                coerce=int,
+                initial=Priority.MEDIUM,
+                label="Priority",
+                help_text="How urgent the issue is.",
+                widget=forms.RadioSelect,
+            )
+            self.fields["priority"].widget.choices = [
+                (p.value, f"{p.label}: {PRIORITY_HELP[p]}") for p in Priority if p != Priority.CRITICAL
+            ]
+        self.fields["subject"] = forms.CharField(max_length=255, label="Subject", help_text=SUBJECT_HELP)
+        self.fields["description"] = forms.CharField(
+            max_length=20000,
+            label="Description",
+            help_text=DESCRIPTION_HELP,
+            widget=forms.Textarea(attrs={"rows": 8}),
+        )
+        if spec.uses_module:
+            self.fields["module"] = forms.ModelChoiceField(
+                queryset=Module.objects.active(),
+                required=spec.module_required,
+                label="Module",
+                help_text=MODULE_HELP,
+                empty_label="Choose a module…",
+            )
+        for detail in spec.details:
+            self.fields[detail.name] = detail.form_field()
+
+    def clean_priority(self) -> int:
+        priority = self.cleaned_data["priority"]
+        if priority == Priority.CRITICAL:
+            raise ValidationError(CRITICAL_ONLY_FOR_OUTAGES)
+        return priority
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        district, contact = cleaned.get("district"), cleaned.get("contact")
+        if district and contact and contact.pk not in self.contacts_by_district.get(district.pk, set()):
+            self.add_error(
+                "contact", f"{contact.get_full_name()} is not an authorized contact of {district.name}."
+            )
+        details = {d.name: cleaned.get(d.name) for d in self.spec.details if d.name not in self.errors}
+        try:
+            clean_details(self.spec, details, today=timezone.localdate())
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                if name in self.fields and name not in self.errors:
+                    self.add_error(name, messages)
+        return cleaned
+
+    def detail_values(self) -> dict[str, Any]:
+        return {d.name: self.cleaned_data.get(d.name) for d in self.spec.details}
+
+    def common_fields(self) -> list[forms.BoundField]:
+        names = ["district", "contact", "priority", "subject", "description", "module"]
+        return [self[n] for n in names if n in self.fields]
+
+    def detail_fields(self) -> list[forms.BoundField]:
+        return [self[d.name] for d in self.spec.details]

@@ -1,0 +1,299 @@
+"""Cases and everything recorded about them (SPEC §2, §3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Func, Q, Value
+
+from cases.casetypes import CaseType, Team
+from cases.workflow import OPEN_STATUSES, STATUS_MEANINGS, Status
+from contacts.models import District, User
+from portal.lib import businesstime
+
+
+class Priority(models.IntegerChoices):
+    """Stored as a rank so that sorting by priority sorts by urgency (SPEC §2, seed 002 "Priority")."""
+
+    CRITICAL = 1, "Critical"
+    HIGH = 2, "High"
+    MEDIUM = 3, "Medium"
+    LOW = 4, "Low"
+
+    @property
+    def business(self) -> businesstime.Priority:
+        return businesstime.Priority(self.label)
+
+
+PRIORITY_HELP: dict[Priority, str] = {
+    Priority.CRITICAL: "Campus software is not operational. Limited to outage cases.",
+    Priority.HIGH: "You cannot perform a time-sensitive task.",
+    Priority.MEDIUM: "Usable, but functionality is affected.",
+    Priority.LOW: "Questions, services and training requests.",
+}
+
+
+class Category(models.TextChoices):
+    """The screen a case was submitted from, set by the server (SPEC §2)."""
+
+    PORTAL = "portal", "Support Portal: Submit a Case"
+    PORTAL_FOLLOW_UP = "portal_follow_up", "Support Portal: New case referencing a closed case"
+    ADMIN = "admin", "Advisor workbench (on behalf of a contact)"
+
+
+class ModuleQuerySet(models.QuerySet["Module"]):
+    def active(self) -> ModuleQuerySet:
+        return self.filter(is_active=True)
+
+
+class Module(models.Model):
+    """A product area, from an admin-maintained list shown alphabetically with "Not Applicable" last."""
+
+    NOT_APPLICABLE = "Not Applicable"
+
+    name = models.CharField(max_length=100, unique=True)
+    is_active = models.BooleanField(
+        default=True, help_text="Inactive modules are no longer offered on forms."
+    )
+    sort_last = models.BooleanField(default=False, editable=False)
+
+    objects = ModuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["sort_last", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.sort_last = self.name == self.NOT_APPLICABLE
+        super().save(*args, **kwargs)
+
+
+class Release(models.Model):
+    """A product release that ships fixes for development issues (SPEC §3.4)."""
+
+    name = models.CharField(max_length=100, unique=True, help_text="For example 2026.11 Release Pack.")
+    released_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-released_on", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DevIssue(models.Model):
+    """A product defect tracked by Development; many cases of many districts may link to it (SPEC §3.4)."""
+
+    number = models.CharField(
+        max_length=40, unique=True, help_text="Development's issue number, e.g. DEV-48213."
+    )
+    title = models.CharField(max_length=200)
+    fixed_in = models.ForeignKey(
+        Release, null=True, blank=True, on_delete=models.PROTECT, related_name="fixes"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "development issue"
+
+    def __str__(self) -> str:
+        return f"{self.number}: {self.title}"
+
+
+class NextCaseNumber(Func):
+    """``nextval('cases_case_number_seq')``: case numbers come from a sequence and are never reused."""
+
+    function = "nextval"
+    output_field = models.BigIntegerField()
+
+    def __init__(self) -> None:
+        super().__init__(Value("cases_case_number_seq"))
+
+
+class CaseQuerySet(models.QuerySet["Case"]):
+    def visible_to(self, user: User | Any) -> CaseQuerySet:
+        """The cases a person may read: every case for an advisor, their districts' cases for a contact with
+        an active membership, nothing for anyone else (DESIGN §2 rule 1)."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_staff:
+            return self.all()
+        return self.filter(district__memberships__user=user, district__memberships__is_active=True)
+
+    def open(self) -> CaseQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+
+class Case(models.Model):
+    number = models.BigIntegerField(unique=True, db_default=NextCaseNumber(), editable=False)
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="cases")
+    contact = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        related_name="cases_as_contact",
+        help_text="The authorized contact the case belongs to; always a notification recipient.",
+    )
+    submitted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="cases_submitted")
+    case_type = models.CharField(max_length=32, choices=CaseType.choices)
+    category = models.CharField(max_length=32, choices=Category.choices, default=Category.PORTAL)
+    team = models.CharField(max_length=32, choices=Team.choices, help_text="Routed from the case type.")
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.MEDIUM)
+    module = models.ForeignKey(Module, null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
+    subject = models.CharField(max_length=255)
+    description = models.TextField()
+    details = models.JSONField(
+        default=dict, blank=True, help_text="The fields specific to the case type (cases/casetypes.py)."
+    )
+    status = models.CharField(max_length=32, choices=Status.choices, default=Status.NEW)
+    assigned_to = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases_assigned",
+        limit_choices_to={"is_staff": True},
+    )
+    dev_issue = models.ForeignKey(
+        DevIssue, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    release = models.ForeignKey(
+        Release, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    follows_case = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="follow_ups",
+        help_text="The closed case this one continues (submitted after its reopen window).",
+    )
+    written_permission_at = models.DateTimeField(null=True, blank=True)
+    written_permission_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    first_response_due_at = models.DateTimeField(help_text="SLA first-response target in business hours.")
+    oncall_due_at = models.DateTimeField(null=True, blank=True, help_text="Critical only: one clock hour.")
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    first_response_met = models.BooleanField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField(help_text="Last modified: any change or post.")
+    status_changed_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at"]
+        indexes = [
+            # The district case list: newest last-modified first, per district (SPEC §4).
+            models.Index(fields=["district", "-updated_at"], name="case_district_updated"),
+            models.Index(fields=["district", "status", "-updated_at"], name="case_district_status"),
+            models.Index(fields=["-updated_at"], name="case_updated"),
+            # Advisors' queues (open cases by status / assignee).
+            models.Index(fields=["status", "assigned_to"], name="case_status_assignee"),
+            # SLA watch: open cases not yet answered, by due time.
+            models.Index(
+                fields=["first_response_due_at"],
+                name="case_sla_unanswered",
+                condition=Q(first_response_at__isnull=True),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="closed", closed_at__isnull=False)
+                | (~Q(status="closed") & Q(closed_at__isnull=True)),
+                name="case_closed_at_iff_closed",
+            ),
+            models.CheckConstraint(
+                condition=Q(priority=Priority.CRITICAL, case_type="report_outage")
+                | ~Q(priority=Priority.CRITICAL),
+                name="case_critical_only_for_outages",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.subject}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def status_meaning(self) -> str:
+        return STATUS_MEANINGS[Status(self.status)]
+
+    @property
+    def type_spec(self) -> Any:
+        from cases.casetypes import CASE_TYPES
+
+        return CASE_TYPES[CaseType(self.case_type)]
+
+
+class CaseEvent(models.Model):
+    """One change of a case: the timeline, the audit trail and the input of business-time reports."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Case submitted"
+        STATUS = "status", "Status changed"
+        ASSIGNED = "assigned", "Advisor assigned"
+        PRIORITY = "priority", "Priority changed"
+        FIELD = "field", "Field changed"
+        POSTED = "posted", "Post added"
+        RECIPIENT_ADDED = "recipient_added", "Recipient added"
+        RECIPIENT_REMOVED = "recipient_removed", "Recipient removed"
+        PERMISSION = "permission", "Written permission granted"
+        DEV_ISSUE = "dev_issue", "Development issue linked"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    old = models.CharField(max_length=255, blank=True)
+    new = models.CharField(max_length=255, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["case", "created_at"], name="caseevent_case_time")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on #{self.case.number}"
+
+
+class Post(models.Model):
+    """A written message on a case: public (district and support) or an advisor-only internal note."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="posts")
+    author = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="posts")
+    body = models.TextField(help_text="Sanitized HTML.")
+    is_internal = models.BooleanField(default=False, help_text="Internal notes are never shown to contacts.")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["case", "-created_at"], name="post_case_time")]
+
+    def __str__(self) -> str:
+        return f"Post on #{self.case.number} by {self.author or 'Support'}"
+
+
+class Recipient(models.Model):
+    """A person who gets an e-mail about every public change of the case (SPEC §5)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="recipients")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="case_subscriptions")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "user"], name="recipient_once_per_case")]
+
+    def __str__(self) -> str:
+        return f"{self.user} on #{self.case.number}"

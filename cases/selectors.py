@@ -1,0 +1,20 @@
+"""Every read of cases starts here, scoped to the viewer (DESIGN §2 rule 1)."""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from cases.models import Case
+from contacts.access import Viewer
+
+
+def get_case_for_viewer(user: Viewer, number: int) -> Case:
+    """The case with this number if the person may see it; otherwise 404, exactly as for a missing number."""
+    try:
+        return (
+            Case.objects.visible_to(user)
+            .select_related("district", "contact", "submitted_by", "assigned_to", "module")
+            .get(number=number)
+        )
+    except Case.DoesNotExist:
+        raise Http404("No such case.") from None

@@ -1,0 +1,126 @@
+"""Contacts' case pages: choosing a case type, the submission form, the confirmation."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from cases.casetypes import BY_SLUG, CASE_TYPES, CaseType, CaseTypeSpec
+from cases.forms import CaseForm
+from cases.models import Category, Priority
+from cases.selectors import get_case_for_viewer
+from cases.services import case_submit
+from contacts.access import ROLE_CAPABILITIES, Capability, request_memberships
+from contacts.districts import current_district, remember_district
+from contacts.models import District, Membership, Role, User
+
+
+def _submittable(request: HttpRequest, spec: CaseTypeSpec | None = None) -> list[District]:
+    """The viewer's districts where they may submit (this type of) case."""
+    needed = Capability.SUBMIT_SERVER if spec is not None and spec.technical_only else Capability.SUBMIT
+    return [m.district for m in request_memberships(request) if needed in ROLE_CAPABILITIES[Role(m.role)]]
+
+
+def _default_district(request: HttpRequest, districts: list[District]) -> District | None:
+    current = current_district(request)
+    if current in districts:
+        return current
+    user = request.user
+    last = getattr(user, "last_district_id", None)
+    return next((d for d in districts if d.pk == last), districts[0] if districts else None)
+
+
+def _technical_contacts(districts: list[District]) -> dict[int, User]:
+    rows = Membership.objects.filter(
+        district__in=districts, role=Role.TECHNICAL, is_active=True, user__is_active=True
+    ).select_related("user")
+    return {m.district_id: m.user for m in rows}
+
+
+@require_GET
+@login_required
+def choose_type(request: HttpRequest) -> HttpResponse:
+    """The ten case types with their descriptions and examples (seed 002, "Case Types")."""
+    districts = _submittable(request)
+    if not districts:
+        raise PermissionDenied("Your role does not allow you to submit cases.")
+    district = _default_district(request, districts)
+    can_submit_server = bool(_submittable(request, CASE_TYPES[CaseType.SERVER_ISSUE]))
+    technical = _technical_contacts([district]).get(district.pk) if district else None
+    specs = list(CASE_TYPES.values())
+    return render(
+        request,
+        "cases/choose_type.html",
+        {
+            "included": [s for s in specs if not s.billable],
+            "billable": [s for s in specs if s.billable],
+            "can_submit_server": can_submit_server,
+            "technical_contact": technical,
+            "district": district,
+            "modify_contacts": CASE_TYPES[CaseType.MODIFY_CONTACTS],
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def submit(request: HttpRequest, slug: str) -> HttpResponse:
+    spec = BY_SLUG.get(slug)
+    if spec is None:
+        raise Http404("No such case type.")
+    if not _submittable(request):
+        raise PermissionDenied("Your role does not allow you to submit cases.")
+    districts = _submittable(request, spec)
+    if not districts:
+        raise PermissionDenied(
+            f"{spec.label} cases are submitted by your district's Technical contact, who manages the server."
+        )
+    default = _default_district(request, districts)
+    user = request.user
+    initial = {"district": default, "contact": user, "priority": Priority.MEDIUM}
+    form = CaseForm(request.POST or None, spec=spec, districts=districts, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            case = case_submit(
+                submitter=user,
+                district=data["district"],
+                contact=data["contact"],
+                case_type=spec.key,
+                priority=form.priority_fixed or data["priority"],
+                subject=data["subject"],
+                description=data["description"],
+                module=data.get("module"),
+                details=form.detail_values(),
+                category=Category.PORTAL,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            remember_district(request, case.district, switch=False)
+            return redirect("cases:submitted", number=case.number)
+    return render(
+        request, "cases/submit.html", {"form": form, "spec": spec}, status=400 if form.errors else 200
+    )
+
+
+@require_GET
+@login_required
+def submitted(request: HttpRequest, number: int) -> HttpResponse:
+    """Confirmation after submitting. After an outage, the support phone number (shown nowhere else)."""
+    case = get_case_for_viewer(request.user, number)
+    spec = case.type_spec
+    return render(
+        request,
+        "cases/submitted.html",
+        {
+            "case": case,
+            "spec": spec,
+            "details": spec.display_details(case.details),
+            "support_phone": settings.SUPPORT_PHONE if spec.outage else None,
+        },
+    )
