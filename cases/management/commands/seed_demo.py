@@ -5,6 +5,7 @@ Idempotent: running it again adds nothing that is already there.
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
@@ -26,7 +27,7 @@ class Command(BaseCommand):
             return
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data is loaded ({created} new cases). Log in at http://127.0.0.1:8000 with:"
+                f"Demo data is loaded ({created} new cases). Log in at {settings.SITE_URL} with:"
             )
         )
         self.stdout.write(f"  password for every demo account: {DEMO_PASSWORD}")
