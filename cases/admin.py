@@ -26,21 +26,18 @@ class ReadOnlyInline(admin.TabularInline):
 
 class EventInline(ReadOnlyInline):
     model = CaseEvent
-    fields = ["created_at", "kind", "actor", "old", "new", "data"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created_at", "kind", "actor", "old", "new", "data")
     ordering = ["-created_at", "-pk"]
 
 
 class PostInline(ReadOnlyInline):
     model = Post
-    fields = ["created_at", "author", "is_internal", "body"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created_at", "author", "is_internal", "body")
 
 
 class RecipientInline(ReadOnlyInline):
     model = Recipient
-    fields = ["user", "added_by", "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("user", "added_by", "created_at")
 
 
 @admin.register(Case)

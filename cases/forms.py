@@ -72,7 +72,7 @@ class CaseForm(forms.Form):
                 (m.user_id, f"{m.user.get_full_name()} ({m.user.email})")
             )
             user_ids.add(m.user_id)
-        self.contacts_by_district = {m.district_id: set() for m in memberships}
+        self.contacts_by_district: dict[int, set[int]] = {m.district_id: set() for m in memberships}
         for m in memberships:
             self.contacts_by_district[m.district_id].add(m.user_id)
         contact_field = ContactChoiceField(
@@ -85,10 +85,8 @@ class CaseForm(forms.Form):
             list(grouped.items()) if len(grouped) > 1 else next(iter(grouped.values()), [])
         )
         self.fields["contact"] = contact_field
-        if spec.outage:
-            self.priority_fixed = Priority.CRITICAL
-        else:
-            self.priority_fixed = None
+        self.priority_fixed: Priority | None = Priority.CRITICAL if spec.outage else None
+        if not spec.outage:
             self.fields["priority"] = forms.TypedChoiceField(
                 choices=[(p.value, p.label) for p in Priority],
                 coerce=int,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -80,7 +82,7 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
             f"{spec.label} cases are submitted by your district's Technical contact, who manages the server."
         )
     default = _default_district(request, districts)
-    user = request.user
+    user = cast(User, request.user)  # login_required
     initial = {"district": default, "contact": user, "priority": Priority.MEDIUM}
     form = CaseForm(request.POST or None, spec=spec, districts=districts, initial=initial)
     if request.method == "POST" and form.is_valid():
