@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Func, Q, Value
 
@@ -184,6 +186,9 @@ class Case(models.Model):
     updated_at = models.DateTimeField(help_text="Last modified: any change or post.")
     status_changed_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
+    search_vector = SearchVectorField(
+        null=True, editable=False, help_text="Subject, description and public posts; see cases/search.py."
+    )
 
     objects = CaseQuerySet.as_manager()
 
@@ -196,6 +201,8 @@ class Case(models.Model):
             models.Index(fields=["-updated_at"], name="case_updated"),
             # Advisors' queues (open cases by status / assignee).
             models.Index(fields=["status", "assigned_to"], name="case_status_assignee"),
+            # Free-text search of the case list (cases/search.py).
+            GinIndex(fields=["search_vector"], name="case_search"),
             # SLA watch: open cases not yet answered, by due time.
             models.Index(
                 fields=["first_response_due_at"],

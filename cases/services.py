@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from cases import search
 from cases.casetypes import CASE_TYPES, CaseType, clean_details
 from cases.models import Case, CaseEvent, Category, DevIssue, Module, Post, Priority, Recipient, Release
 from cases.workflow import WAITING_ON_DISTRICT, Actor, Requirement, Status, WorkflowError, transition_for
@@ -151,6 +152,7 @@ def case_submit(
         updated_at=now,
         status_changed_at=now,
     )
+    search.index_case(case)
     recipients = [contact] if submitter == contact or submitter.is_staff else [contact, submitter]
     Recipient.objects.bulk_create([Recipient(case=case, user=u, added_by=submitter) for u in recipients])
     _event(
@@ -207,6 +209,7 @@ def _apply_status(case: Case, target: Status, actor: User | None, now: datetime,
 
 def _public_post(case: Case, author: User | None, body_html: str, now: datetime) -> Post:
     post = Post.objects.create(case=case, author=author, body=body_html, created_at=now)
+    search.index_post(post)
     _event(case, CaseEvent.Kind.POSTED, author, now, new=post.pk, internal=False)
     return post
 
@@ -355,6 +358,7 @@ def post_create(
     if not html_to_text(cleaned) and "<img" not in cleaned:
         raise ValidationError({"body": "Write a message before posting."})
     post = Post.objects.create(case=case, author=author, body=cleaned, is_internal=internal, created_at=now)
+    search.index_post(post)
     _event(case, CaseEvent.Kind.POSTED, author, now, new=post.pk, internal=internal)
     if advisor and not internal:
         _record_first_response(case, now)

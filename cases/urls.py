@@ -1,11 +1,11 @@
 from django.urls import path
 
-from cases import views
+from cases.views import submit
 
 app_name = "cases"
 
 urlpatterns = [
-    path("new/", views.choose_type, name="choose-type"),
-    path("new/<slug:slug>/", views.submit, name="submit"),
-    path("<int:number>/submitted/", views.submitted, name="submitted"),
+    path("new/", submit.choose_type, name="choose-type"),
+    path("new/<slug:slug>/", submit.submit, name="submit"),
+    path("<int:number>/submitted/", submit.submitted, name="submitted"),
 ]

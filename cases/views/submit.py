@@ -1,4 +1,4 @@
-"""Contacts' case pages: choosing a case type, the submission form, the confirmation."""
+"""Submitting a case: choosing a case type, the submission form, the confirmation."""
 
 from __future__ import annotations
 
