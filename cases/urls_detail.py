@@ -1,0 +1,3 @@
+"""URLs of the case page (issue 7)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""URLs of the case list (issue 6)."""
+
+urlpatterns: list = []
