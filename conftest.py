@@ -63,3 +63,9 @@ def personas(db: None) -> Personas:
         advisor=UserFactory(email="advisor@support.example.com", is_staff=True),
         deactivated=contact("former@a.example.org", a, Role.SUPPORT, is_active=False),
     )
+
+
+@pytest.fixture(autouse=True)
+def _private_media_in_tmp(settings, tmp_path):
+    """Uploaded files of a test go to its own temporary directory, never to var/private."""
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"

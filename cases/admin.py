@@ -7,8 +7,20 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.defaultfilters import filesizeformat
+from django.utils.html import format_html
 
-from cases.models import Case, CaseEvent, DevIssue, Module, Post, Recipient, Release
+from cases.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    DevIssue,
+    ImpactAssessment,
+    Module,
+    Post,
+    Recipient,
+    Release,
+)
 from cases.services import case_assign
 from cases.workflow import WorkflowError
 
@@ -40,6 +52,49 @@ class RecipientInline(ReadOnlyInline):
     fields = readonly_fields = ("user", "added_by", "created_at")
 
 
+class AttachmentInline(ReadOnlyInline):
+    """Every file of the case, downloaded through the same authorized view as on the case page."""
+
+    model = Attachment
+    fields = readonly_fields = (
+        "download",
+        "file_size",
+        "content_type",
+        "uploaded_by",
+        "created_at",
+        "internal",
+    )
+    ordering = ["-created_at", "-pk"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Attachment]:
+        return super().get_queryset(request).select_related("uploaded_by", "post")
+
+    @admin.display(description="file")
+    def download(self, obj: Attachment) -> str:
+        return format_html('<a href="{}">{}</a>', obj.url, obj.name)
+
+    @admin.display(description="size")
+    def file_size(self, obj: Attachment) -> str:
+        return filesizeformat(obj.size)
+
+    @admin.display(description="internal note", boolean=True)
+    def internal(self, obj: Attachment) -> bool:
+        return obj.post.is_internal
+
+
+class ImpactInline(ReadOnlyInline):
+    model = ImpactAssessment
+    fields = readonly_fields = (
+        "disruption",
+        "cannot_perform_daily_functions",
+        "workaround_exists",
+        "multiple_districts",
+        "multiple_users",
+        "assessed_by",
+        "assessed_at",
+    )
+
+
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
     list_display = [
@@ -51,6 +106,7 @@ class CaseAdmin(admin.ModelAdmin):
         "status",
         "assigned_to",
         "first_response_due_at",
+        "written_permission",
         "updated_at",
     ]
     list_filter = ["status", "priority", "case_type", "team"]
@@ -58,7 +114,7 @@ class CaseAdmin(admin.ModelAdmin):
     list_select_related = ["district", "assigned_to"]
     ordering = ["-updated_at"]
     show_full_result_count = False
-    inlines = [PostInline, EventInline, RecipientInline]
+    inlines = [ImpactInline, PostInline, AttachmentInline, EventInline, RecipientInline]
     actions = ["assign_to_me"]
     readonly_fields = [
         "number",
@@ -78,8 +134,11 @@ class CaseAdmin(admin.ModelAdmin):
         "dev_issue",
         "release",
         "follows_case",
+        "written_permission",
         "written_permission_at",
         "written_permission_by",
+        "written_permission_withdrawn_at",
+        "written_permission_withdrawn_by",
         "first_response_due_at",
         "oncall_due_at",
         "first_response_at",
@@ -102,8 +161,18 @@ class CaseAdmin(admin.ModelAdmin):
                     "subject",
                     "description",
                     "details",
+                ]
+            },
+        ),
+        (
+            "Written permission",
+            {
+                "fields": [
+                    "written_permission",
                     "written_permission_at",
                     "written_permission_by",
+                    "written_permission_withdrawn_at",
+                    "written_permission_withdrawn_by",
                 ]
             },
         ),
@@ -115,6 +184,11 @@ class CaseAdmin(admin.ModelAdmin):
         ("Times", {"fields": ["created_at", "updated_at", "status_changed_at", "closed_at"]}),
     ]
 
+    @admin.display(description="Written permission", boolean=True)
+    def written_permission(self, obj: Case) -> bool:
+        """Whether support may test on or change the district's site for this case (SPEC §3.6)."""
+        return obj.written_permission_at is not None
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Submitting on behalf of a contact goes through the same service as the portal (advisors' workbench).
         return False
@@ -122,12 +196,12 @@ class CaseAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
-    @admin.action(description="Assign to me")
+    @admin.action(description="Take the selected new or re-opened cases")
     def assign_to_me(self, request: HttpRequest, queryset: QuerySet[Case]) -> None:
         done = 0
         for case in queryset:
             try:
-                case_assign(actor=request.user, case=case, assignee=request.user)  # type: ignore[arg-type]
+                case_assign(actor=request.user, case=case, assignee=request.user, take=True)  # type: ignore[arg-type]
             except (WorkflowError, ValidationError, PermissionDenied) as exc:
                 message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
                 self.message_user(request, f"#{case.number}: {message}", messages.ERROR)

@@ -589,7 +589,9 @@ def clean_details(spec: CaseTypeSpec, values: Mapping[str, Any], *, today: date)
     """
     unknown = set(values) - {d.name for d in spec.details}
     if unknown:
-        raise ValidationError({name: f"{spec.label} cases have no field {name!r}." for name in sorted(unknown)})
+        raise ValidationError(
+            {name: f"{spec.label} cases have no field {name!r}." for name in sorted(unknown)}
+        )
     errors: dict[str, str] = {}
     for d in spec.details:
         value = values.get(d.name)

@@ -4,15 +4,29 @@ district is not made again."""
 
 from __future__ import annotations
 
+import struct
+import uuid
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from cases.casetypes import CaseType
-from cases.models import Case, DevIssue, Module, Priority
-from cases.services import case_assign, case_close, case_reopen, case_set_status, case_submit, post_create
+from cases.casetypes import CaseType, Team
+from cases.models import Case, DevIssue, Disruption, ImpactAssessment, Module, Priority
+from cases.services import (
+    case_assign,
+    case_close,
+    case_escalate,
+    case_reopen,
+    case_set_status,
+    case_submit,
+    impact_assess,
+    permission_grant,
+    post_create,
+)
 from cases.workflow import Status
 from contacts.models import District, User
 from portal.lib import businesstime
@@ -284,7 +298,11 @@ def seed_cases(users: dict[str, User]) -> int:
     now = timezone.now()
     advisor = users[ADVISOR]
     districts = {d.slug: d for d in District.objects.all()}
-    modules = {m.name: m for m in Module.objects.all()}
+    # The module list comes from a data migration; get_or_create keeps the seed working on a flushed database.
+    modules = {
+        name: Module.objects.get_or_create(name=name)[0]
+        for name in {d.module for d in _cases(timezone.localdate(now)) if d.module}
+    }
     made = 0
     for demo in _cases(timezone.localdate(now)):
         district = districts[demo.district]
@@ -307,6 +325,7 @@ def seed_cases(users: dict[str, User]) -> int:
         )
         _walk(case, demo.status, advisor, contact, submitted)
         made += 1
+    seed_case_pages(users)
     return made
 
 
@@ -320,3 +339,193 @@ def _parse_dates(demo: DemoCase) -> dict[str, Any]:
         if d.kind == "date" and isinstance(values.get(d.name), str):
             values[d.name] = date.fromisoformat(values[d.name])
     return values
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The case page (issue 7): conversations with attachments, an internal note, an escalation, an impact assessment
+# and a written permission, so the demo case pages look like real ones. Idempotent: every post carries a token
+# derived from its case and position, and a post already made is not made again.
+
+
+def _demo_png(width: int = 560, height: int = 260) -> bytes:
+    """A small PNG that looks like a screenshot of an error dialog (pure Python, no imaging library)."""
+    rows = []
+    for y in range(height):
+        row = bytearray([0])  # filter: none
+        for x in range(width):
+            if y < 36:
+                pixel = (180, 35, 24)  # red title bar
+            elif 70 <= y < 84 and 24 <= x < 420:
+                pixel = (60, 70, 84)  # "text"
+            elif (100 <= y < 110 and 24 <= x < 500) or (120 <= y < 130 and 24 <= x < 380):
+                pixel = (150, 160, 172)
+            elif 196 <= y < 230 and width - 150 <= x < width - 24:
+                pixel = (18, 53, 91)  # "OK" button
+            else:
+                pixel = (246, 247, 249)
+            row.extend(pixel)
+        rows.append(bytes(row))
+    raw = zlib.compress(b"".join(rows), 9)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
+
+
+def _demo_pdf(title: str, lines: list[str]) -> bytes:
+    """A one-page PDF with a title and a few lines of text."""
+    text = ["BT /F1 16 Tf 72 740 Td (" + title + ") Tj ET"]
+    for i, line in enumerate(lines):
+        text.append(f"BT /F1 11 Tf 72 {710 - 18 * i} Td ({line}) Tj ET")
+    stream = "\n".join(text).encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    for offset in offsets:
+        out += f"{offset:010d} 00000 n \n".encode()
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+_SSRS_LOG = """2026-11-10 01:02:14 ERROR ReportServer Connection to SQL01\\CAMPUS failed: timeout expired (30 s)
+2026-11-10 01:17:40 ERROR ReportServer Connection to SQL01\\CAMPUS failed: timeout expired (30 s)
+2026-11-10 02:03:05 WARN  ReportServer Subscription 'Daily attendance' delayed, retrying
+2026-11-10 02:44:51 ERROR ReportServer Connection to SQL01\\CAMPUS failed: a network-related error occurred
+2026-11-10 03:01:12 INFO  ReportServer Connection restored
+"""
+
+
+def _token(case: Case, index: int) -> uuid.UUID:
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"support-portal-demo:{case.district_id}:{case.subject}:{index}")
+
+
+def seed_case_pages(users: dict[str, User]) -> None:
+    """Enrich three demo cases with what the case page shows. Safe to run again."""
+    advisor = users[ADVISOR]
+    priya = users["priya.raman@maplegrove.example.org"]
+    dana = users["dana.whitfield@maplegrove.example.org"]
+    maple = District.objects.get(slug="maple-grove")
+
+    server = Case.objects.filter(district=maple, subject="Reporting server errors overnight").first()
+    if server is not None:
+        start = server.created_at + timedelta(days=1)
+        conversation: list[tuple[User, str, list[ContentFile], bool]] = [
+            (
+                priya,
+                "<p>Here is the server log of last night and a screenshot of what the attendance clerk sees "
+                "at 7 a.m. when the <strong>Daily attendance</strong> subscription did not run.</p>",
+                [
+                    ContentFile(_SSRS_LOG.encode(), name="ssrs-errors-2026-11-10.log"),
+                    ContentFile(_demo_png(), name="subscription-error.png"),
+                ],
+                False,
+            ),
+            (
+                advisor,
+                "<p>Thank you, Priya. The timeouts line up with the nightly backup window. To narrow it down:</p>"
+                "<ol><li>Which backup job runs on SQL01 between 01:00 and 03:00?</li>"
+                "<li>Is the reporting server on the same virtual host as SQL01?</li>"
+                "<li>Did anything change on the network around <em>October 28</em>?</li></ol>",
+                [],
+                False,
+            ),
+            (
+                advisor,
+                "<p>Checked with Managed Services: the backup job takes a full snapshot at 01:00. "
+                "Likely cause; waiting for the district to confirm the host layout.</p>",
+                [],
+                True,
+            ),
+            (
+                priya,
+                "<p>The full backup runs at 01:00 and takes about two hours, and yes, both servers share "
+                "one host. Nothing changed on our network in October.</p>",
+                [],
+                False,
+            ),
+        ]
+        for index, (author, body, files, internal) in enumerate(conversation):
+            post_create(
+                author=author,
+                case=server,
+                body=body,
+                internal=internal,
+                attachments=files,
+                client_token=_token(server, index),
+                now=start + timedelta(hours=index * 3),
+            )
+        server.refresh_from_db()
+        if not ImpactAssessment.objects.filter(case=server).exists():
+            impact_assess(
+                actor=advisor,
+                case=server,
+                disruption=Disruption.MODERATE,
+                workaround_exists=True,
+                multiple_users=True,
+                now=start + timedelta(hours=10),
+            )
+        if server.written_permission_at is None and server.written_permission_withdrawn_at is None:
+            permission_grant(actor=priya, case=server, now=start + timedelta(hours=11))
+
+    cedar = Case.objects.filter(
+        district__slug="cedar-falls", subject="Parent portal shows wrong balances"
+    ).first()
+    if cedar is not None and cedar.team != Team.DEVELOPMENT:
+        case_escalate(
+            actor=advisor,
+            case=cedar,
+            team=Team.DEVELOPMENT,
+            note="<p>We reproduced the stale balances in our test site and are escalating this case to "
+            "<strong>Development</strong>. We will post here as soon as a fix is scheduled.</p>",
+            now=cedar.updated_at + timedelta(hours=2),
+        )
+
+    grades = Case.objects.filter(district=maple, subject="Teachers unable to post grades").first()
+    if grades is not None:
+        post_create(
+            author=dana,
+            case=grades,
+            body='<p>This is what Ms. Shirley sees in her grade book:</p><p><img src="/attachments/new/0" '
+            'alt="The Post button is greyed out"></p><p>It started after Friday\'s update.</p>',
+            pasted=[ContentFile(_demo_png(), name="grade-book.png")],
+            client_token=_token(grades, 0),
+            now=grades.created_at + timedelta(hours=3),
+        )
+
+    restore = Case.objects.filter(district=maple, subject="Restore deleted enrollment records").first()
+    if restore is not None and restore.status != Status.CLOSED:
+        post_create(
+            author=advisor,
+            case=restore,
+            body="<p>The restore report is attached: all 12 enrollments are back with their schedules.</p>",
+            attachments=[
+                ContentFile(
+                    _demo_pdf(
+                        "Restore report: Lincoln Elementary",
+                        ["12 enrollments restored (fall term).", "Schedules and attendance kept."],
+                    ),
+                    name="restore-report-lincoln.pdf",
+                )
+            ],
+            client_token=_token(restore, 0),
+            now=restore.status_changed_at + timedelta(minutes=5),
+        )

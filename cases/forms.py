@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.html import linebreaks
 
+from cases import attachments as attachment_files
 from cases.casetypes import CaseTypeSpec, clean_details
 from cases.models import PRIORITY_HELP, Module, Priority
 from cases.services import CRITICAL_ONLY_FOR_OUTAGES
@@ -147,3 +151,84 @@ class CaseForm(forms.Form):
 
     def detail_fields(self) -> list[forms.BoundField]:
         return [self[d.name] for d in self.spec.details]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The case page (issue 7)
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one ``<input type="file" multiple>``; the service checks each one."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        if not data:
+            return []
+        items = data if isinstance(data, list | tuple) else [data]
+        return [item for item in items if item]
+
+
+class RichTextField(forms.CharField):
+    """The text of the rich-text editor: HTML when the editor ran (``format=html``), plain text otherwise
+    (no JavaScript), which becomes paragraphs. Either way the service sanitizes it with nh3."""
+
+
+class _TokenForm(forms.Form):
+    """A form that may be sent only once: its token is new on every rendering and stored with the post."""
+
+    token = forms.UUIDField(widget=forms.HiddenInput)
+    format = forms.ChoiceField(
+        choices=[("text", "text"), ("html", "html")], initial="text", widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("token", uuid.uuid4())
+
+    def rich_text(self, name: str) -> str:
+        """The field's value as HTML for the service (which sanitizes it)."""
+        value = self.cleaned_data.get(name) or ""
+        if self.cleaned_data.get("format") == "html":
+            return value
+        return linebreaks(value, autoescape=True)
+
+
+class PostForm(_TokenForm):
+    body = RichTextField(
+        label="Share an update",
+        required=False,
+        max_length=200_000,
+        widget=forms.Textarea(attrs={"rows": 6, "data-editor": "rich", "class": "editor-source"}),
+    )
+    attachments = MultipleFileField(label="Attach files")
+    internal = forms.BooleanField(
+        label="Internal note: visible to advisors only, never to the district", required=False
+    )
+
+    def __init__(self, *args: Any, advisor: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not advisor:
+            del self.fields["internal"]
+        self.fields["attachments"].help_text = (
+            f"Up to {attachment_files.max_per_post()} files, {filesizeformat(attachment_files.max_bytes())} "
+            "each: PDF, images, text and CSV, Office documents, ZIP."
+        )
+        self.fields["attachments"].widget.attrs.update({"accept": attachment_files.ACCEPT})
+
+
+class ReopenForm(_TokenForm):
+    details = RichTextField(
+        label="What is still wrong?",
+        help_text="Re-opening needs the additional details: what happened, when, and for whom.",
+        max_length=200_000,
+        widget=forms.Textarea(attrs={"rows": 5, "data-editor": "rich", "class": "editor-source"}),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Func, Q, Value
 
+from cases.attachments import private_storage, random_storage_name
 from cases.casetypes import CaseType, Team
 from cases.workflow import OPEN_STATUSES, STATUS_MEANINGS, Status
 from contacts.models import District, User
@@ -178,6 +180,11 @@ class Case(models.Model):
     written_permission_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Set when an authorized contact withdraws the permission (SPEC §3.6); cleared when it is granted again.
+    written_permission_withdrawn_at = models.DateTimeField(null=True, blank=True)
+    written_permission_withdrawn_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     first_response_due_at = models.DateTimeField(help_text="SLA first-response target in business hours.")
     oncall_due_at = models.DateTimeField(null=True, blank=True, help_text="Critical only: one clock hour.")
     first_response_at = models.DateTimeField(null=True, blank=True)
@@ -197,6 +204,9 @@ class Case(models.Model):
         indexes = [
             # The district case list: newest last-modified first, per district (SPEC §4).
             models.Index(fields=["district", "-updated_at"], name="case_district_updated"),
+            # The list's page of case numbers in its default order, ties broken by number, read from the index
+            # alone (cases/selectors/listing.py page_of; bench/explain/list_*.txt).
+            models.Index(fields=["district", "-updated_at", "-number"], name="case_district_updated_number"),
             models.Index(fields=["district", "status", "-updated_at"], name="case_district_status"),
             models.Index(fields=["-updated_at"], name="case_updated"),
             # Advisors' queues (open cases by status / assignee).
@@ -255,6 +265,9 @@ class CaseEvent(models.Model):
         RECIPIENT_REMOVED = "recipient_removed", "Recipient removed"
         PERMISSION = "permission", "Written permission granted"
         DEV_ISSUE = "dev_issue", "Development issue linked"
+        PERMISSION_WITHDRAWN = "permission_withdrawn", "Written permission withdrawn"
+        ESCALATED = "escalated", "Escalated"
+        IMPACT = "impact", "Impact assessed"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -280,10 +293,20 @@ class Post(models.Model):
     body = models.TextField(help_text="Sanitized HTML.")
     is_internal = models.BooleanField(default=False, help_text="Internal notes are never shown to contacts.")
     created_at = models.DateTimeField()
+    client_token = models.UUIDField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The token of the form the post was sent from: a double-submitted form is stored once.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["case", "-created_at"], name="post_case_time")]
+        constraints = [
+            # The case page's post form: two clicks on Share store one post (cases/services.py post_create).
+            models.UniqueConstraint(fields=["client_token"], name="post_client_token_once"),
+        ]
 
     def __str__(self) -> str:
         return f"Post on #{self.case.number} by {self.author or 'Support'}"
@@ -304,3 +327,70 @@ class Recipient(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} on #{self.case.number}"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The case page (issue 7): attachments and the impact assessment.
+
+
+class Attachment(models.Model):
+    """A file attached to a post (SPEC §4). Stored outside any public URL under a random name, and downloaded
+    only through the authorized view at ``/attachments/<key>/<name>`` (``cases.views.detail.download``).
+    An attachment of an internal note is as internal as the note."""
+
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, help_text="Used in its URL.")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="attachments")
+    uploaded_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=255, help_text="The file name as uploaded, cleaned.")
+    size = models.PositiveBigIntegerField(help_text="Bytes.")
+    content_type = models.CharField(max_length=100, help_text="Chosen by the server from the checked type.")
+    file = models.FileField(storage=private_storage, upload_to=random_storage_name, max_length=200)
+    inline = models.BooleanField(default=False, help_text="Pasted into the post's text as an image.")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        # The case page's attachments area: every file of one case, newest first.
+        indexes = [models.Index(fields=["case", "-created_at"], name="attachment_case_time")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("attachment", kwargs={"key": self.key, "name": self.name})
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+    @property
+    def type_label(self) -> str:
+        """PDF, PNG, DOCX …: the checked extension, for the file's icon."""
+        stem, dot, ext = self.name.rpartition(".")
+        return ext.upper()[:4] if dot and stem else "FILE"
+
+
+class Disruption(models.TextChoices):
+    MINIMAL = "minimal", "Minimal: work goes on as usual"
+    MODERATE = "moderate", "Moderate: work is slowed down"
+    SEVERE = "severe", "Severe: work has stopped"
+
+
+class ImpactAssessment(models.Model):
+    """Support's impact assessment of a case (SPEC §3.5, seed 000 "Case Review & Troubleshooting")."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="impact")
+    disruption = models.CharField("level of disruption", max_length=16, choices=Disruption.choices)
+    cannot_perform_daily_functions = models.BooleanField("unable to perform daily functions", default=False)
+    workaround_exists = models.BooleanField("a viable workaround exists", default=False)
+    multiple_districts = models.BooleanField("multiple districts affected", default=False)
+    multiple_users = models.BooleanField("multiple users affected", default=False)
+    assessed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    assessed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Impact of #{self.case.number}: {self.get_disruption_display()}"

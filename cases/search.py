@@ -3,19 +3,28 @@
 never match one.
 
 The services that write subjects, descriptions and posts call ``index_case`` / ``index_post`` in the same
-transaction, so the index is always current.
+transaction, so the index is always current. The case list queries it with ``matching`` and orders the
+matches with ``rank`` (``ts_rank_cd``, cover density: words close together rank higher, a subject match
+outranks a description match, which outranks a post match).
 """
 
 from __future__ import annotations
 
-from django.contrib.postgres.search import SearchVector
-from django.db.models import F, Value
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector, SearchVectorField
+from django.db.models import F, QuerySet, Value
 from django.db.models.expressions import CombinedExpression
+from django.db.models.functions import Cast, Coalesce
 
 from cases.models import Case, Post
 from portal.lib.sanitize import html_to_text
 
 SEARCH_CONFIG = "english"
+# ts_rank_cd weights for the labels D, C, B, A: a word in the subject (A) counts ten times one in a post (C).
+RANK_WEIGHTS = [0.05, 0.1, 0.4, 1.0]
+# Divide the rank by 1 + log(document length): a case with a long thread does not outrank a case whose subject
+# says exactly what was searched just because it mentions the words more often.
+RANK_NORMALIZATION = 1
+MAX_QUERY_LENGTH = 200
 
 
 def _case_fields_vector() -> CombinedExpression:
@@ -44,6 +53,32 @@ def index_post(post: Post) -> None:
     """Add a new public post to its case's search vector (one UPDATE, whatever the number of posts)."""
     if post.is_internal:
         return
+    # COALESCE: a case row written without ``index_case`` (a bare test row, an old import) has no vector yet,
+    # and ``NULL || vector`` would stay NULL.
+    current = Coalesce(F("search_vector"), Cast(Value(""), output_field=SearchVectorField()))
     Case.objects.filter(pk=post.case_id).update(
-        search_vector=CombinedExpression(F("search_vector"), "||", _text_vector(html_to_text(post.body)))
+        search_vector=CombinedExpression(current, "||", _text_vector(html_to_text(post.body)))
+    )
+
+
+def search_query(text: str) -> SearchQuery:
+    """What a person typed, as a ``websearch_to_tsquery``: every word must match (in any order, stemmed);
+    "quoted words" match as a phrase, ``or`` between words matches either, ``-word`` excludes. It never raises
+    a syntax error, whatever is typed."""
+    return SearchQuery(text[:MAX_QUERY_LENGTH], search_type="websearch", config=SEARCH_CONFIG)
+
+
+def matching(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
+    """The cases of ``queryset`` whose subject, description or public posts match ``text`` (GIN index)."""
+    return queryset.filter(search_vector=search_query(text))
+
+
+def rank(text: str) -> SearchRank:
+    """How well a case matches ``text``, for ordering: higher is better."""
+    return SearchRank(
+        F("search_vector"),
+        search_query(text),
+        weights=RANK_WEIGHTS,
+        normalization=Value(RANK_NORMALIZATION),
+        cover_density=True,
     )

@@ -231,3 +231,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Case page attachments (issue 7, SPEC §4): the limits are enforced by the server while the upload is read
+# (cases.attachments.AttachmentLimitHandler) and again before anything is stored. Files live outside every
+# public URL and are served only by the authorized download view.
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 15 * 1024 * 1024, minimum=1)
+ATTACHMENT_MAX_PER_POST = env_int("ATTACHMENT_MAX_PER_POST", 10, minimum=1)
+PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(BASE_DIR / "var" / "private")))
+# Uploads above 2.5 MB go to a temporary file, not memory; form fields (a post's text) may total 5 MB.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# One file input per post plus the pasted images: Django's own count limit stays above ours, so ours speaks.
+DATA_UPLOAD_MAX_NUMBER_FILES = 2 * ATTACHMENT_MAX_PER_POST + 5

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from cases.views import detail as case_detail
 from portal import views
 
 admin.site.site_header = "Support Case Portal — advisors' workbench"
@@ -11,6 +12,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("cases/", include("cases.urls")),
+    # Case attachments, only through the authorized view (issue 7); the prefix is sanitize.ATTACHMENT_URL_PREFIX.
+    path("attachments/<uuid:key>/<str:name>", case_detail.download, name="attachment"),
     path("", include("contacts.urls")),
 ]
 

@@ -3,7 +3,7 @@
 import django.contrib.postgres.indexes
 import django.contrib.postgres.search
 from django.conf import settings
-from django.db import migrations
+from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
@@ -23,5 +23,10 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='case',
             index=django.contrib.postgres.indexes.GinIndex(fields=['search_vector'], name='case_search'),
+        ),
+        # The case list (issue 6): the page of case numbers in the default order straight from the index.
+        migrations.AddIndex(
+            model_name='case',
+            index=models.Index(fields=['district', '-updated_at', '-number'], name='case_district_updated_number'),
         ),
     ]

@@ -199,11 +199,6 @@ def test_nothing_moves_a_case_back_to_new(personas, case_in, source):
     assert snapshot(case) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: case_set_status(status=REOPENED) skips the reopen details and the 60-day window "
-    "(cases/services.py case_set_status only checks ASSIGNEE/DEV_ISSUE/RELEASE/RESOLUTION_POST)",
-)
 def test_set_status_cannot_reopen_around_the_window_and_the_details(personas, new_case):
     case = put_in_status(
         new_case, S.CLOSED, advisor=personas.advisor, at=timezone.now() - timedelta(days=200)
@@ -741,18 +736,13 @@ def test_two_advisors_taking_a_new_case_at_once_move_it_to_assigned_once(persona
     assert Case.objects.get(pk=case.pk).assigned_to in (personas.advisor, colleague)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: case_assign cannot tell 'take this New case' from 're-assign': the advisor who loses the "
-    "race silently re-assigns the case taken a moment earlier instead of getting a WorkflowError",
-)
 @pytest.mark.django_db(transaction=True)
 def test_the_advisor_who_loses_the_race_for_a_new_case_is_told(personas):
     case = CaseFactory(district=personas.district_a, contact=personas.support)
     colleague = UserFactory(is_staff=True)
     results = run_together(
-        lambda: case_assign(actor=personas.advisor, case=case, assignee=personas.advisor),
-        lambda: case_assign(actor=colleague, case=case, assignee=colleague),
+        lambda: case_assign(actor=personas.advisor, case=case, assignee=personas.advisor, take=True),
+        lambda: case_assign(actor=colleague, case=case, assignee=colleague, take=True),
     )
     assert outcome_kinds(results) == ["WorkflowError", "ok"]
     assert CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.ASSIGNED).count() == 1

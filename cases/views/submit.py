@@ -5,17 +5,22 @@ from __future__ import annotations
 from typing import cast
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cases.casetypes import BY_SLUG, CASE_TYPES, CaseType, CaseTypeSpec
 from cases.forms import CaseForm
-from cases.models import Category, Priority
+from cases.models import Case, Category, Priority
 from cases.selectors import get_case_for_viewer
 from cases.services import case_submit
+from cases.workflow import Status
 from contacts.access import ROLE_CAPABILITIES, Capability, request_memberships
 from contacts.districts import current_district, remember_district
 from contacts.models import District, Membership, Role, User
@@ -83,7 +88,13 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
         )
     default = _default_district(request, districts)
     user = cast(User, request.user)  # login_required
-    initial = {"district": default, "contact": user, "priority": Priority.MEDIUM}
+    initial: dict[str, object] = {"district": default, "contact": user, "priority": Priority.MEDIUM}
+    follows = _follow_up_of(request, districts)
+    if isinstance(follows, HttpResponse):
+        return follows
+    if follows is not None:
+        initial.update(_follow_up_initial(follows, spec))
+        _follow_up_note(request, follows)
     form = CaseForm(request.POST or None, spec=spec, districts=districts, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -98,7 +109,8 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
                 description=data["description"],
                 module=data.get("module"),
                 details=form.detail_values(),
-                category=Category.PORTAL,
+                category=Category.PORTAL if follows is None else Category.PORTAL_FOLLOW_UP,
+                follows_case=follows,
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -107,6 +119,52 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect("cases:submitted", number=case.number)
     return render(
         request, "cases/submit.html", {"form": form, "spec": spec}, status=400 if form.errors else 200
+    )
+
+
+def _follow_up_of(request: HttpRequest, districts: list[District]) -> Case | HttpResponse | None:
+    """The closed case a new case references ("Submit a new case referencing #N" on a case closed more than
+    60 days ago), from ``?follows=N``; visibility first (404), then the district must be one the person may
+    submit for (403). A case that is not closed is continued on its own page instead."""
+    raw = request.GET.get("follows")
+    if raw is None:
+        return None
+    if not raw.isdigit():
+        raise Http404("No such case.")
+    case = get_case_for_viewer(request.user, int(raw))
+    if case.status != Status.CLOSED:
+        messages.info(request, f"Case #{case.number} is still open: add your information to it.")
+        return redirect("cases:detail", number=case.number)
+    if case.district not in districts:
+        raise PermissionDenied(f"Your role in {case.district.name} does not allow you to submit cases.")
+    return case
+
+
+def _follow_up_initial(case: Case, spec: CaseTypeSpec) -> dict[str, object]:
+    closed = timezone.localdate(case.closed_at) if case.closed_at else None
+    return {
+        "district": case.district,
+        "subject": f"Follow-up to #{case.number}: {case.subject}"[:255],
+        "description": (
+            f"This continues case #{case.number}, “{case.subject}”"
+            + (f", closed on {closed:%B} {closed.day}, {closed.year}" if closed else "")
+            + ".\n\nWhat happened since:\n"
+        ),
+        **({"module": case.module} if spec.uses_module and case.module else {}),
+        **({"priority": case.priority} if case.priority != Priority.CRITICAL and not spec.outage else {}),
+    }
+
+
+def _follow_up_note(request: HttpRequest, case: Case) -> None:
+    link = reverse("cases:detail", kwargs={"number": case.number})
+    messages.info(
+        request,
+        format_html(
+            'This new case will reference closed case <a href="{}">#{} {}</a>; support sees its history.',
+            link,
+            case.number,
+            case.subject,
+        ),
     )
 
 

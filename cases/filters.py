@@ -1,0 +1,248 @@
+"""The filters of the case list (SPEC §4, seed 000 "Case Search"), with django-filter.
+
+Every filter narrows a queryset that already went through the access chokepoint, and they combine with AND.
+The query string is the whole state of the list: the filters, ``q`` (free-text search), ``view`` (a quick
+view), ``sort``, ``per_page`` and ``page``. Every value is validated by the filter form: a value the page never
+offers (a crafted ``sort``, an unknown status, another person's district) makes the form invalid, and the page
+answers 400 with the message next to the field instead of guessing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db import models
+from django.db.models import QuerySet
+
+from cases import search
+from cases.casetypes import CaseType
+from cases.models import Case, Module, Priority
+from cases.selectors import listing
+from cases.workflow import Status
+
+MAX_CASE_NUMBER = 2**63 - 1
+ALL_DISTRICTS = "all"
+
+
+class SubjectOperator(models.TextChoices):
+    """How the Subject filter compares (seed 000); always case-insensitive."""
+
+    EQUALS = "equals", "Equals"
+    NOT_EQUALS = "not_equals", "Not equals"
+    STARTS_WITH = "starts", "Starts with"
+    ENDS_WITH = "ends", "Ends with"
+    CONTAINS = "contains", "Contains"
+    NOT_CONTAINS = "not_contains", "Does not contain"
+
+
+DEFAULT_SUBJECT_OPERATOR = SubjectOperator.CONTAINS
+
+
+class QuickView(models.TextChoices):
+    OPEN = "open", "Open cases"
+    WAITING = "waiting", "Waiting on my district"
+    CLOSED_RECENTLY = "closed", "Closed in the last 60 days"
+
+
+class CaseNumberField(forms.IntegerField):
+    """A case number as people write it: ``100234`` or ``#100234``."""
+
+    default_error_messages = {"invalid": "Enter a case number, such as 100234."}
+
+    def to_python(self, value: Any) -> int | None:
+        if isinstance(value, str):
+            value = value.strip().removeprefix("#").strip()
+        return super().to_python(value)
+
+
+class CaseFilterForm(forms.Form):
+    """The form under the filters, plus the list's own controls (subject operator, sort, page size)."""
+
+    subject_op = forms.ChoiceField(
+        label="Subject condition",
+        choices=SubjectOperator.choices,
+        required=False,
+        error_messages={"invalid_choice": "Choose how to compare the subject."},
+    )
+    sort = forms.ChoiceField(
+        label="Sort by",
+        choices=[("", "Default"), *listing.SORT_CHOICES],
+        required=False,
+        error_messages={"invalid_choice": "The list cannot be sorted that way; use the column headers."},
+    )
+    per_page = forms.TypedChoiceField(
+        label="Cases per page",
+        choices=[(str(n), str(n)) for n in listing.PAGE_SIZES],
+        coerce=int,
+        required=False,
+        empty_value=listing.DEFAULT_PAGE_SIZE,  # type: ignore[arg-type]  # coerced like the choices
+        error_messages={
+            "invalid_choice": "Show "
+            + ", ".join(str(n) for n in listing.PAGE_SIZES[:-1])
+            + f" or {listing.PAGE_SIZES[-1]} cases per page."
+        },
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("modified_from"), data.get("modified_to")
+        if start and end and start > end:
+            self.add_error("modified_to", "The end of the Last Modified range is before its start.")
+        if not data.get("subject_op"):
+            data["subject_op"] = DEFAULT_SUBJECT_OPERATOR
+        return data
+
+
+class CaseNumberFilter(django_filters.Filter):
+    field_class = CaseNumberField
+
+
+def _date_widget() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class CaseFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label="Search cases", method="filter_search", max_length=search.MAX_QUERY_LENGTH
+    )
+    number = CaseNumberFilter(
+        label="Case Number",
+        method="filter_number",
+        min_value=1,
+        max_value=MAX_CASE_NUMBER,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    subject = django_filters.CharFilter(label="Subject", method="filter_subject", max_length=255)
+    status = django_filters.MultipleChoiceFilter(
+        label="Status", choices=Status.choices, method="filter_status", widget=forms.CheckboxSelectMultiple
+    )
+    priority = django_filters.MultipleChoiceFilter(
+        label="Priority",
+        choices=Priority.choices,
+        method="filter_priority",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    # Choices read once per request with a plain query (ModelChoiceField would open a server-side cursor and
+    # read the chosen module a second time to validate it).
+    module = django_filters.ChoiceFilter(
+        label="Module", choices=[], method="filter_module", empty_label="Any module"
+    )
+    case_type = django_filters.ChoiceFilter(
+        label="Case Type", choices=CaseType.choices, method="filter_case_type", empty_label="Any case type"
+    )
+    contact = django_filters.CharFilter(label="Contact", method="filter_contact", max_length=254)
+    modified_from = django_filters.DateFilter(
+        label="Last modified from", method="filter_modified_from", widget=_date_widget()
+    )
+    modified_to = django_filters.DateFilter(
+        label="Last modified to", method="filter_modified_to", widget=_date_widget()
+    )
+    account = django_filters.ChoiceFilter(
+        label="Account", choices=[], method="filter_account", empty_label=None
+    )
+    view = django_filters.ChoiceFilter(label="Quick view", choices=QuickView.choices, method="filter_view")
+
+    class Meta:
+        model = Case
+        fields: list[str] = []
+        form = CaseFilterForm
+
+    def __init__(
+        self,
+        data: Any = None,
+        queryset: QuerySet[Case] | None = None,
+        *,
+        request: Any = None,
+        accounts: Iterable[tuple[int, str, str]] = (),
+    ) -> None:
+        """``accounts``: (id, slug, name) of the districts the viewer may pick in the Account filter."""
+        super().__init__(data, queryset, request=request)
+        self.accounts = list(accounts)
+        self._account_ids = {slug: pk for pk, slug, _name in self.accounts}
+        self.modules = {str(pk): name for pk, name in Module.objects.values_list("pk", "name")}
+        self.filters["module"].extra["choices"] = list(self.modules.items())
+        self.filters["account"].extra["choices"] = [
+            (ALL_DISTRICTS, "All my districts"),
+            *((slug, name) for _pk, slug, name in self.accounts),
+        ]
+
+    def filter_queryset(self, queryset: QuerySet[Case]) -> QuerySet[Case]:
+        # The form also holds the list's controls (subject operator, sort, page size), which filter nothing.
+        for name, value in self.form.cleaned_data.items():
+            if name in self.filters:
+                queryset = self.filters[name].filter(queryset, value)
+        return queryset
+
+    # --- filters -------------------------------------------------------------------------------------------
+
+    def filter_search(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
+        value = value.strip()
+        return search.matching(queryset, value) if value else queryset
+
+    def filter_number(self, queryset: QuerySet[Case], name: str, value: int | None) -> QuerySet[Case]:
+        return queryset.filter(number=value) if value is not None else queryset
+
+    def filter_subject(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
+        value = value.strip()
+        if not value:
+            return queryset
+        match self.form.cleaned_data.get("subject_op") or DEFAULT_SUBJECT_OPERATOR:
+            case SubjectOperator.EQUALS:
+                return queryset.filter(subject__iexact=value)
+            case SubjectOperator.NOT_EQUALS:
+                return queryset.exclude(subject__iexact=value)
+            case SubjectOperator.STARTS_WITH:
+                return queryset.filter(subject__istartswith=value)
+            case SubjectOperator.ENDS_WITH:
+                return queryset.filter(subject__iendswith=value)
+            case SubjectOperator.NOT_CONTAINS:
+                return queryset.exclude(subject__icontains=value)
+            case _:
+                return queryset.filter(subject__icontains=value)
+
+    def filter_status(self, queryset: QuerySet[Case], name: str, value: list[str]) -> QuerySet[Case]:
+        return queryset.filter(status__in=value) if value else queryset
+
+    def filter_priority(self, queryset: QuerySet[Case], name: str, value: list[str]) -> QuerySet[Case]:
+        return queryset.filter(priority__in=[int(v) for v in value]) if value else queryset
+
+    def filter_module(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
+        return queryset.filter(module_id=int(value)) if value else queryset
+
+    def filter_case_type(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
+        return queryset.filter(case_type=value) if value else queryset
+
+    def filter_contact(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
+        return listing.with_contact(queryset, value) if value else queryset
+
+    def filter_modified_from(self, queryset: QuerySet[Case], name: str, value: date | None) -> QuerySet[Case]:
+        return listing.modified_between(queryset, start=value)
+
+    def filter_modified_to(self, queryset: QuerySet[Case], name: str, value: date | None) -> QuerySet[Case]:
+        return listing.modified_between(queryset, end=value)
+
+    def filter_account(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
+        if not value or value == ALL_DISTRICTS:
+            return queryset
+        return queryset.filter(district_id=self._account_ids[value])
+
+    def filter_view(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
+        match value:
+            case QuickView.OPEN:
+                return listing.open_cases(queryset)
+            case QuickView.WAITING:
+                return listing.waiting_on_district(queryset)
+            case QuickView.CLOSED_RECENTLY:
+                return listing.recently_closed(queryset)
+        return queryset
+
+    # --- state ---------------------------------------------------------------------------------------------
+
+    def account_id(self) -> int | None:
+        """The district the list is narrowed to by the Account filter, if any (the form must be valid)."""
+        value = self.form.cleaned_data.get("account")
+        return self._account_ids.get(value) if value else None

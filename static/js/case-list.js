@@ -1,0 +1,33 @@
+// The case list (cases/list.html): small additions to htmx's swaps. Without JavaScript the list works as plain
+// links and a GET form; nothing here is needed for it to work.
+(function () {
+  "use strict";
+
+  function isCaseList(target) {
+    return target && target.id === "case-list";
+  }
+
+  // A filter the server refused (400) comes back as the list region with the error next to the field:
+  // show it like any other answer instead of leaving the old list on screen.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (isCaseList(event.detail.target) && event.detail.xhr.status === 400) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  // After moving to another page of results, continue reading from the top of the results, not from the
+  // pagination links at the bottom (which may no longer exist).
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!isCaseList(event.detail.target)) {
+      return;
+    }
+    var trigger = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (trigger && trigger.closest && trigger.closest(".pagination, .page-size")) {
+      var heading = document.getElementById("results-heading");
+      if (heading) {
+        heading.focus();
+      }
+    }
+  });
+})();
