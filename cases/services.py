@@ -526,12 +526,12 @@ def _resolve_images(html: str, case: Case, pasted: list[Attachment], *, internal
     if "<img" not in html:
         return html
     keys = {m.group(1) for tag in _IMG.findall(html) if (m := _ATTACHMENT_SRC.match(_src(tag)))}
-    known: set[str] = set()
+    known: dict[str, str] = {}
     if keys:
         images = Attachment.objects.filter(case=case, key__in=keys, content_type__startswith="image/")
         if not internal:
             images = images.filter(post__is_internal=False)
-        known = {str(key) for key in images.values_list("key", flat=True)}
+        known = {str(image.key): image.url for image in images.select_related(None)}
 
     def replace(match: re.Match[str]) -> str:
         tag = match.group(0)
@@ -542,7 +542,8 @@ def _resolve_images(html: str, case: Case, pasted: list[Attachment], *, internal
                 return ""
             return tag.replace(f'src="{src}"', f'src="{pasted[index].url}"', 1)
         if (found := _ATTACHMENT_SRC.match(src)) and found.group(1) in known:
-            return tag
+            # Rebuilt from the attachment row: whatever followed the key in the typed URL is dropped.
+            return tag.replace(f'src="{src}"', f'src="{known[found.group(1)]}"', 1)
         return ""
 
     return _IMG.sub(replace, html)

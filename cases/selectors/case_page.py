@@ -247,7 +247,8 @@ def _attachments(case: Case, advisor: bool) -> QuerySet[Attachment]:
 
 
 def search_words(query: str) -> list[str]:
-    return query[:SEARCH_MAX_LENGTH].split()[:SEARCH_MAX_WORDS]
+    # PostgreSQL text cannot hold NUL bytes: drop them rather than fail on a crafted query.
+    return query.replace("\x00", "")[:SEARCH_MAX_LENGTH].split()[:SEARCH_MAX_WORDS]
 
 
 class _StripTags(Func):

@@ -419,3 +419,29 @@ def test_an_advisors_post_records_the_first_response_and_is_emailed_to_the_owner
     [message] = deliver_mail()
     assert message.to == ["support@a.example.org"]
     assert "(Support)" in message.body
+
+
+def test_an_image_url_is_rebuilt_from_its_attachment_so_nothing_can_follow_the_key(client, personas):
+    case = make_case(personas)
+    post_create(author=personas.support, case=case, body="<p>y</p>", attachments=[png("mine.png")])
+    mine = Attachment.objects.get(case=case)
+    login(client, personas.support)
+    crafted = f"/attachments/{mine.key}/../../accounts/logout/"
+    send(client, case, post_data(f'<p><img src="{crafted}" alt="x"></p>'))
+    stored = Post.objects.latest("pk").body
+    assert crafted not in stored
+    assert f'src="{mine.url}"' in stored
+
+
+def test_a_feed_search_with_a_nul_byte_is_answered_not_a_500(client, personas):
+    case = make_case(personas)
+    login(client, personas.support)
+    assert client.get(url("detail", case), {"q": "a\x00b"}).status_code == 200
+    assert client.get(url("feed", case), {"q": "a\x00b"}, headers={"HX-Request": "true"}).status_code == 200
+
+
+@pytest.mark.parametrize("follows", ["²", "1" * 40, "-3", "abc"])
+def test_a_crafted_follow_up_reference_is_a_404_not_a_500(client, personas, follows):
+    login(client, personas.support)
+    response = client.get("/cases/new/application-issue/", {"follows": follows})
+    assert response.status_code == 404

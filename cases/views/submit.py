@@ -129,7 +129,7 @@ def _follow_up_of(request: HttpRequest, districts: list[District]) -> Case | Htt
     raw = request.GET.get("follows")
     if raw is None:
         return None
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise Http404("No such case.")
     case = get_case_for_viewer(request.user, int(raw))
     if case.status != Status.CLOSED:
