@@ -13,10 +13,10 @@ What it does, in this order:
    through the Django test client, written to bench/explain/<scenario>.txt.
 3. Starts gunicorn with 2 sync workers (DEBUG off, DJANGO_SETTINGS_MODULE=bench.settings, which adds the
    hello-world floor page /bench/hello/ behind the same middleware and login check).
-4. With the database warm: each scenario sequentially (one request at a time, ``--requests`` requests after 20
-   warm-up requests), then with ``--connections`` concurrent clients for ``--duration`` seconds (wrk, with a Lua
-   script that reports the 50th/95th/99th percentiles). Every number is also given as a ratio to the floor
-   measured the same way in the same run.
+4. With the database warm: all scenarios one request at a time, interleaved (``--requests`` rounds after 20
+   warm-up rounds, one request of each scenario per round), then with ``--connections`` concurrent clients for
+   ``--duration`` seconds per scenario (wrk, with a Lua script that reports the 50th/95th/99th percentiles).
+   Every number is also given as a ratio to the floor measured the same way in the same run.
 5. The CSV export: 10,000 rows (Metro's whole list) five times, time to first and last byte, and the resident
    memory of the gunicorn workers before and after exports of 406, 10,000 and about 17,700 rows.
 
@@ -71,6 +71,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from bench.generate_cases import vacuum  # noqa: E402
 from cases.models import Case, Module  # noqa: E402
 from contacts.models import User  # noqa: E402
 
@@ -252,20 +253,23 @@ def summarize(samples_ms: list[float]) -> dict[str, float]:
     }
 
 
-def sequential(port: int, scenario: Scenario, session: str, requests: int) -> dict[str, float]:
-    for i in range(20):
-        status, _body = fetch(port, scenario.paths[i % len(scenario.paths)], session, scenario.headers)
-        if status != 200:
-            raise SystemExit(f"{scenario.key}: {scenario.paths[i % len(scenario.paths)]} answered {status}")
-    samples = []
-    for i in range(requests):
-        path = scenario.paths[i % len(scenario.paths)]
-        start = time.perf_counter()
-        status, _body = fetch(port, path, session, scenario.headers)
-        samples.append((time.perf_counter() - start) * 1000)
-        if status != 200:
-            raise SystemExit(f"{scenario.key}: {path} answered {status}")
-    return summarize(samples)
+def sequential(
+    port: int, plan: list[Scenario], sessions: dict[str, str], requests: int
+) -> dict[str, dict[str, float]]:
+    """One request at a time, the scenarios interleaved (one request of each in turn), so that a burst of other
+    work on the machine slows every scenario and the floor alike instead of the one that happens to run."""
+    samples: dict[str, list[float]] = {s.key: [] for s in plan}
+    for i in range(20 + requests):
+        for scenario in plan:
+            path = scenario.paths[i % len(scenario.paths)]
+            start = time.perf_counter()
+            status, _body = fetch(port, path, sessions[scenario.viewer], scenario.headers)
+            elapsed = (time.perf_counter() - start) * 1000
+            if status != 200:
+                raise SystemExit(f"{scenario.key}: {path} answered {status}")
+            if i >= 20:  # the first 20 rounds warm up
+                samples[scenario.key].append(elapsed)
+    return {key: summarize(values) for key, values in samples.items()}
 
 
 WRK_SCRIPT = """
@@ -401,10 +405,13 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=8, help="concurrent clients")
     args = parser.parse_args()
 
+    load_before = os.getloadavg()
     database = check_database()
     print(
         f"case list bench on {database['name']}: {database['cases']:,} cases, PostgreSQL {database['postgresql']}"
     )
+    # As autovacuum keeps a production database: statistics current, visibility map set (index-only scans).
+    database["all_visible_case_pages"] = round(vacuum(), 3)
     call_command("collectstatic", interactive=False, verbosity=0)
     sessions = login_sessions()
     plan = scenarios()
@@ -419,9 +426,9 @@ def main() -> int:
     results: dict[str, Any] = {}
     try:
         workers = worker_pids(server.pid)
+        measured = sequential(port, plan, sessions, args.requests)
         for scenario in plan:
-            session = sessions[scenario.viewer]
-            seq = sequential(port, scenario, session, args.requests)
+            seq = measured[scenario.key]
             print(
                 f"  {scenario.key:<16} sequential  median {seq['median_ms']:7.2f} ms  p95 {seq['p95_ms']:7.2f} ms",
                 flush=True,
@@ -500,6 +507,11 @@ def main() -> int:
         "concurrent": {"tool": "wrk -t2", "connections": args.connections, "duration_s": args.duration},
         "results": results,
         "all_targets_met": all(verdicts),
+        # Other work on the machine shows here (the client, gunicorn and PostgreSQL share the same CPUs).
+        "load_average_1_5_15": {
+            "before": [round(x, 2) for x in load_before],
+            "after": [round(x, 2) for x in os.getloadavg()],
+        },
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "case_list.json").write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
@@ -516,10 +528,13 @@ def markdown(payload: dict[str, Any], plan: list[Scenario]) -> str:
         "",
         f"Measured {payload['measured_at']} with `{payload['command'].strip()}` on {payload['cpus']} CPUs "
         f"({payload['platform']}), PostgreSQL {payload['database']['postgresql']}, "
-        f"{payload['database']['cases']:,} cases. {payload['server']}. Sequential: "
-        f"{payload['sequential_requests']} requests per scenario after 20 warm-up requests; concurrent: "
+        f"{payload['database']['cases']:,} cases ({payload['database']['all_visible_case_pages']:.0%} of the case "
+        f"table's pages all-visible after VACUUM). {payload['server']}. Sequential: "
+        f"{payload['sequential_requests']} requests per scenario, interleaved, after 20 warm-up rounds; concurrent: "
         f"{c['tool']} with {c['connections']} connections for {c['duration_s']} s. Times are client-side, in "
-        "milliseconds; x floor is the ratio to the hello-world page measured the same way in the same run.",
+        "milliseconds; x floor is the ratio to the hello-world page measured the same way in the same run. "
+        f"Load average (1 min) {payload['load_average_1_5_15']['before'][0]} before and "
+        f"{payload['load_average_1_5_15']['after'][0]} after the run.",
         "",
         "| scenario | target | seq. median | seq. p95 | x floor (median) | 8 clients median | 8 clients p95 | x floor (median) | req/s (8 clients) | met |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",

@@ -234,6 +234,37 @@ def copy_rows(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> No
             copy.write_row(row)
 
 
+def vacuum(
+    tables: tuple[str, ...] = (
+        "cases_case",
+        "cases_post",
+        "contacts_user",
+        "contacts_membership",
+        "contacts_district",
+    ),
+) -> float:
+    """VACUUM (ANALYZE) the tables until the visibility map covers the case table, as autovacuum keeps it in
+    production (index-only scans depend on it). A transaction open elsewhere in the cluster (another session's
+    test run) holds VACUUM back, so it is retried for a while. Returns the share of all-visible case pages."""
+    share = 0.0
+    for attempt in range(30):
+        with connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f"VACUUM (ANALYZE) {table}")
+            cursor.execute(
+                "SELECT relallvisible::float / greatest(relpages, 1) FROM pg_class WHERE relname = 'cases_case'"
+            )
+            share = cursor.fetchone()[0]
+        if share >= 0.95:
+            break
+        if attempt == 0:
+            print(
+                "  waiting for transactions open elsewhere in the cluster before VACUUM can mark pages all-visible"
+            )
+        time.sleep(2)
+    return share
+
+
 class Timer:
     def __init__(self) -> None:
         self.steps: dict[str, float] = {}
@@ -464,13 +495,8 @@ def main() -> int:
         cursor.execute("DROP TABLE bench_post")
     timer.done("insert posts")
 
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM (ANALYZE) cases_case")
-        cursor.execute("VACUUM (ANALYZE) cases_post")
-        cursor.execute("VACUUM (ANALYZE) contacts_user")
-        cursor.execute("VACUUM (ANALYZE) contacts_membership")
-        cursor.execute("VACUUM (ANALYZE) contacts_district")
-    timer.done("vacuum and analyze")
+    visible = vacuum()
+    timer.done(f"vacuum and analyze ({visible:.0%} of case pages all-visible)")
 
     # The SQL above must build the vector exactly like the product code does.
     sample = list(Case.objects.order_by("?").values_list("pk", flat=True)[:25])
