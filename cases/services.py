@@ -729,6 +729,15 @@ def recipients_remove(*, actor: User, case: Case, users: Sequence[User], now: da
 # Written permission (SPEC §3.6)
 
 
+_PERMISSION_FIELDS = [
+    "written_permission_at",
+    "written_permission_by",
+    "written_permission_withdrawn_at",
+    "written_permission_withdrawn_by",
+    "updated_at",
+]
+
+
 @transaction.atomic
 def permission_grant(*, actor: User, case: Case, now: datetime | None = None) -> Case:
     """An authorized contact grants support written permission to test on or change the district's site, in
@@ -744,15 +753,7 @@ def permission_grant(*, actor: User, case: Case, now: datetime | None = None) ->
     case.written_permission_at, case.written_permission_by = now, actor
     case.written_permission_withdrawn_at, case.written_permission_withdrawn_by = None, None
     case.updated_at = now
-    case.save(
-        update_fields=[
-            "written_permission_at",
-            "written_permission_by",
-            "written_permission_withdrawn_at",
-            "written_permission_withdrawn_by",
-            "updated_at",
-        ]
-    )
+    case.save(update_fields=_PERMISSION_FIELDS)
     _event(case, CaseEvent.Kind.PERMISSION, actor, now, new="granted")
     return case
 
@@ -769,15 +770,7 @@ def permission_withdraw(*, actor: User, case: Case, now: datetime | None = None)
     case.written_permission_at, case.written_permission_by = None, None
     case.written_permission_withdrawn_at, case.written_permission_withdrawn_by = now, actor
     case.updated_at = now
-    case.save(
-        update_fields=[
-            "written_permission_at",
-            "written_permission_by",
-            "written_permission_withdrawn_at",
-            "written_permission_withdrawn_by",
-            "updated_at",
-        ]
-    )
+    case.save(update_fields=_PERMISSION_FIELDS)
     _event(case, CaseEvent.Kind.PERMISSION_WITHDRAWN, actor, now, old="granted", new="withdrawn")
     return case
 
