@@ -202,9 +202,7 @@ class Case(models.Model):
     class Meta:
         ordering = ["-updated_at"]
         indexes = [
-            # The district case list: newest last-modified first, per district (SPEC §4).
-            models.Index(fields=["district", "-updated_at"], name="case_district_updated"),
-            # The list's page of case numbers in its default order, ties broken by number, read from the index
+            # The district case list (SPEC §4): newest last-modified first, per district; the page of case numbers in its default order, ties broken by number, read from the index
             # alone (cases/selectors/listing.py page_of; bench/explain/list_*.txt).
             models.Index(fields=["district", "-updated_at", "-number"], name="case_district_updated_number"),
             models.Index(fields=["district", "status", "-updated_at"], name="case_district_status"),
