@@ -1,6 +1,7 @@
 """Fixtures shared by every app's tests: the personas of DESIGN §4."""
 
 from dataclasses import dataclass
+from uuid import uuid4
 
 import pytest
 from django.conf import settings
@@ -69,3 +70,11 @@ def personas(db: None) -> Personas:
 def _private_media_in_tmp(settings, tmp_path):
     """Uploaded files of a test go to its own temporary directory, never to var/private."""
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+
+
+@pytest.fixture(autouse=True)
+def _cache_of_its_own(settings):
+    """Every test gets a namespace of its own in the shared Redis cache: what one test stored under a district
+    id and generation can never answer another test (or another xdist worker) that has the same ones."""
+    default = {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid4().hex}"}
+    settings.CACHES = {**settings.CACHES, "default": default}

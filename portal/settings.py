@@ -101,8 +101,13 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "portal",
+        # A stalled Redis must slow a page by a second at most: the cache's users fall back to the database.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
 }
+# How long a rendered case-list region stays in the cache (cases/listcache.py); 0 turns the cache off. Its key
+# changes with every change to what it shows, so this only bounds how long an unused page takes up memory.
+CASE_LIST_CACHE_SECONDS = env_int("CASE_LIST_CACHE_SECONDS", 600, minimum=0)
 
 # Accounts
 AUTH_USER_MODEL = "contacts.User"

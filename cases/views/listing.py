@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -26,6 +27,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
+from cases import listcache
 from cases.casetypes import CaseType
 from cases.filters import ALL_DISTRICTS, DEFAULT_SUBJECT_OPERATOR, CaseFilter, QuickView, SubjectOperator
 from cases.models import Priority
@@ -79,17 +81,25 @@ class Scope:
     accounts: list[tuple[int, str, str]]  # (id, slug, name) the viewer may pick
     default_account: str  # "all" or a slug
     offer_account: bool  # several districts to choose from
+    advisor: bool
+    # (id, the viewer's role there or "" for an advisor, list generation): what the list cache keys on.
+    generations: list[tuple[int, str, int]]
 
 
 def _scope(request: HttpRequest) -> Scope:
     if is_advisor(request.user):
-        accounts = list(District.objects.order_by("name").values_list("pk", "slug", "name"))
-        return Scope(accounts, ALL_DISTRICTS, True)
+        districts = District.objects.order_by("name").values_list("pk", "slug", "name", "list_generation")
+        accounts, generations = [], []
+        for pk, slug, name, generation in districts:
+            accounts.append((pk, slug, name))
+            generations.append((pk, "", generation))
+        return Scope(accounts, ALL_DISTRICTS, True, True, generations)
     memberships = request_memberships(request)
     accounts = [(m.district_id, m.district.slug, m.district.name) for m in memberships]
+    generations = [(m.district_id, m.role, m.district.list_generation) for m in memberships]
     current = current_district(request)
     default = current.slug if current is not None and len(accounts) > 1 else ALL_DISTRICTS
-    return Scope(accounts, default, len(accounts) > 1)
+    return Scope(accounts, default, len(accounts) > 1, False, generations)
 
 
 def _filterset(request: HttpRequest, scope: Scope) -> CaseFilter:
@@ -437,21 +447,63 @@ def _has_empty_parameters(query: QueryDict) -> bool:
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
     scope = _scope(request)
-    filterset = _filterset(request, scope)
-    context = _list_context(request, scope, filterset)
     partial = bool(request.htmx) and not request.htmx.history_restore_request  # type: ignore[attr-defined]
-    context["partial"] = partial
-    if context["valid"] and not partial and _has_empty_parameters(request.GET):
-        # A plain form submission sends every field, empty or not: answer with the short, shareable address.
-        return HttpResponseRedirect(context["canonical_url"])
+    # A plain form submission sends every field, empty or not: it is answered with a redirect, never stored.
+    empty_parameters = _has_empty_parameters(request.GET)
+    key = (
+        None
+        if empty_parameters
+        else listcache.key_for(
+            request,
+            parameters=PARAMETERS,
+            advisor=scope.advisor,
+            districts=scope.generations,
+            default_account=scope.default_account,
+        )
+    )
+    region = listcache.get(key) if key else None
+    valid = True
+    if region is None:
+        filterset = _filterset(request, scope)
+        context = _list_context(request, scope, filterset)
+        valid = context["valid"]
+        if valid and not partial and empty_parameters:
+            # ... with the short, shareable address.
+            return HttpResponseRedirect(context["canonical_url"])
+        region = _region(request, scope, context)
+        if key and valid:
+            listcache.put(key, region)
+    return _respond(request, region, valid=valid, partial=partial)
+
+
+def _region(request: HttpRequest, scope: Scope, context: dict[str, Any]) -> listcache.CachedList:
+    """The list region rendered, with what the page around it needs."""
+    return listcache.CachedList(
+        html=render_to_string("cases/list.html#results", context, request),
+        canonical_url=context.get("canonical_url", ""),
+        announcement=context["announcement"],
+        scope_label=context["scope_label"],
+    )
+
+
+def _respond(
+    request: HttpRequest, region: listcache.CachedList, *, valid: bool, partial: bool = False
+) -> HttpResponse:
+    """The whole page around the list region, or for htmx only the region and its announcement."""
+    page_context = {
+        "results_html": mark_safe(region.html),  # noqa: S308 - rendered by our own auto-escaping template
+        "announcement": region.announcement,
+        "scope_label": region.scope_label,
+        "submit_url": reverse("cases:choose-type"),
+    }
     response = render(
         request,
-        "cases/list.html#results" if partial else "cases/list.html",
-        context,
-        status=200 if context["valid"] else 400,
+        "cases/list.html#refresh" if partial else "cases/list.html",
+        page_context,
+        status=200 if valid else 400,
     )
-    if partial and context["valid"]:
-        push_url(response, context["canonical_url"])
+    if partial and valid:
+        push_url(response, region.canonical_url)
     # The same URL answers a full page or the list region: caches (and the back button) must keep them apart.
     patch_vary_headers(response, ["HX-Request"])
     return response
@@ -464,8 +516,9 @@ def export_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     scope = _scope(request)
     filterset = _filterset(request, scope)
     if not filterset.is_valid():
-        context = _list_context(request, scope, filterset)
-        return render(request, "cases/list.html", context, status=400)
+        return _respond(
+            request, _region(request, scope, _list_context(request, scope, filterset)), valid=False
+        )
     data = filterset.form.cleaned_data
     search_text = (data.get("q") or "").strip()
     sort = listing.Sort.parse(data.get("sort"), searching=bool(search_text))

@@ -1,0 +1,109 @@
+"""Keep ``contacts_district.list_generation`` moving whenever anything a district's case list shows changes.
+
+The case-list cache (cases/listcache.py) keys every stored page on the generations of the districts it
+shows, so a change must move them in the same transaction as the change itself, whatever wrote it: a
+service, the admin, a scheduled job's bulk UPDATE or a hand-typed SQL statement. That is why these are
+triggers and not Python signals (queryset ``update()`` sends none).
+
+- Any UPDATE of a district row moves its generation on by exactly one, whatever the statement wrote into
+  the column (a Django ``save()`` writes back the value it loaded; it must never move a generation back).
+- INSERT, UPDATE and DELETE of cases move the generations of every district they touched (before and
+  after), once per statement, locking the district rows in id order so two bulk statements cannot deadlock
+  each other on them.
+- A contact's name or e-mail address (the Contact column and filter) moves the districts of their cases.
+- Any change to modules (the Module column and filter choices) moves every district.
+"""
+
+from django.db import migrations
+
+FORWARD = """
+CREATE FUNCTION contacts_district_next_generation() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.list_generation := OLD.list_generation + 1;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER district_next_generation BEFORE UPDATE ON contacts_district
+    FOR EACH ROW EXECUTE FUNCTION contacts_district_next_generation();
+
+CREATE FUNCTION cases_bump_list_generations(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM contacts_district WHERE id = ANY(ids) ORDER BY id FOR NO KEY UPDATE;
+    UPDATE contacts_district SET list_generation = list_generation + 1 WHERE id = ANY(ids);
+END
+$$;
+
+CREATE FUNCTION cases_case_list_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    ids bigint[];
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        SELECT array_agg(DISTINCT district_id) INTO ids FROM new_rows;
+    ELSIF TG_OP = 'DELETE' THEN
+        SELECT array_agg(DISTINCT district_id) INTO ids FROM old_rows;
+    ELSE
+        SELECT array_agg(DISTINCT district_id) INTO ids
+        FROM (SELECT district_id FROM new_rows UNION SELECT district_id FROM old_rows) AS touched;
+    END IF;
+    IF ids IS NOT NULL THEN
+        PERFORM cases_bump_list_generations(ids);
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER case_list_insert AFTER INSERT ON cases_case
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cases_case_list_changed();
+CREATE TRIGGER case_list_update AFTER UPDATE ON cases_case
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cases_case_list_changed();
+CREATE TRIGGER case_list_delete AFTER DELETE ON cases_case
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION cases_case_list_changed();
+
+CREATE FUNCTION contacts_user_list_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    ids bigint[];
+BEGIN
+    SELECT array_agg(DISTINCT district_id) INTO ids FROM cases_case WHERE contact_id = NEW.id;
+    IF ids IS NOT NULL THEN
+        PERFORM cases_bump_list_generations(ids);
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER user_list_names AFTER UPDATE ON contacts_user FOR EACH ROW
+    WHEN (OLD.first_name IS DISTINCT FROM NEW.first_name
+          OR OLD.last_name IS DISTINCT FROM NEW.last_name
+          OR OLD.email IS DISTINCT FROM NEW.email)
+    EXECUTE FUNCTION contacts_user_list_changed();
+
+CREATE FUNCTION cases_module_list_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM cases_bump_list_generations(ARRAY(SELECT id FROM contacts_district));
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER module_list AFTER INSERT OR UPDATE OR DELETE ON cases_module
+    FOR EACH STATEMENT EXECUTE FUNCTION cases_module_list_changed();
+"""
+
+BACKWARD = """
+DROP TRIGGER module_list ON cases_module;
+DROP FUNCTION cases_module_list_changed();
+DROP TRIGGER user_list_names ON contacts_user;
+DROP FUNCTION contacts_user_list_changed();
+DROP TRIGGER case_list_delete ON cases_case;
+DROP TRIGGER case_list_update ON cases_case;
+DROP TRIGGER case_list_insert ON cases_case;
+DROP FUNCTION cases_case_list_changed();
+DROP FUNCTION cases_bump_list_generations(bigint[]);
+DROP TRIGGER district_next_generation ON contacts_district;
+DROP FUNCTION contacts_district_next_generation();
+"""
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("cases", "0005_drop_redundant_district_index"),
+        ("contacts", "0002_district_list_generation"),
+    ]
+
+    operations = [migrations.RunSQL(FORWARD, BACKWARD)]

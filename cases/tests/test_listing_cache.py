@@ -1,0 +1,243 @@
+"""The case-list cache (cases/listcache.py): a stored list region is served again only while nothing it shows has
+changed, whoever changed it and however (service, bulk UPDATE, admin rename), and never to another viewer.
+
+Every test has a cache namespace of its own in the real Redis (root conftest).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cases import listcache, services
+from cases.models import Case, Module
+from cases.tests.listing_helpers import case_row, count_heading, create_case, create_cases, listed_numbers
+from cases.workflow import Status
+from contacts import districts
+from contacts.models import District, Membership, Role, User
+from contacts.tests.factories import MembershipFactory, UserFactory
+from tests.helpers import scrub_volatile
+
+pytestmark = pytest.mark.django_db
+
+CHICAGO = ZoneInfo("America/Chicago")
+NOW = datetime(2026, 4, 15, 10, 0, tzinfo=CHICAGO)
+LIST = "/cases/"
+
+
+@pytest.fixture(autouse=True)
+def wednesday_morning() -> Iterator[None]:
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def page(client, user: User, query: str = "", **headers: str) -> str:
+    client.force_login(user)
+    response = client.get(LIST + query, headers=headers)
+    assert response.status_code == 200, response.text[:2000]
+    return response.text
+
+
+def queries_of(client, query: str = "") -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(LIST + query).status_code == 200
+    return len(captured)
+
+
+def test_the_second_request_gets_the_same_page_from_the_cache_with_fewer_queries(client, personas):
+    case = create_case(district=personas.district_a, contact=personas.support, subject="Report card comments")
+    client.force_login(personas.support)
+    first_queries = queries_of(client, "?sort=subject")
+    first = client.get(LIST + "?sort=subject").text
+    # Session, user and memberships (with the district generations): the filter form and case queries are gone.
+    assert queries_of(client, "?sort=subject") <= 3 < first_queries
+    assert scrub_volatile(client.get(LIST + "?sort=subject").text) == scrub_volatile(first)
+    assert listed_numbers(first) == [case.number]
+    assert "Report card comments" in first
+
+
+def test_a_change_through_a_service_shows_at_once(client, personas):
+    case = create_case(district=personas.district_a, contact=personas.support)
+    assert 'status--new">New<' in page(client, personas.support)
+    services.case_close(actor=personas.support, case=case)
+    html = page(client, personas.support)
+    assert 'status--closed">Closed<' in html
+    assert 'status--new">New<' not in html
+
+
+def test_a_post_shows_in_search_results_at_once(client, personas):
+    case = create_case(district=personas.district_a, contact=personas.support)
+    assert listed_numbers(page(client, personas.support, "?q=transcripts")) == []
+    services.post_create(author=personas.support, case=case, body="<p>The transcripts print blank.</p>")
+    assert listed_numbers(page(client, personas.support, "?q=transcripts")) == [case.number]
+
+
+def test_changes_written_outside_the_services_show_at_once(client, personas):
+    """Bulk UPDATE, bulk INSERT and DELETE send no Django signals: the database triggers still move the
+    generation."""
+    case = create_case(district=personas.district_a, contact=personas.support, subject="Old subject")
+    assert "Old subject" in page(client, personas.support)
+
+    Case.objects.filter(pk=case.pk).update(subject="New subject")
+    assert "New subject" in page(client, personas.support)
+
+    create_cases([case_row(district=personas.district_a, contact=personas.support) for _ in range(2)])
+    assert count_heading(page(client, personas.support)) == "3 cases"
+
+    Case.objects.filter(pk=case.pk).delete()
+    assert count_heading(page(client, personas.support)) == "2 cases"
+
+
+def test_renaming_the_contact_the_district_or_a_module_shows_at_once(client, personas):
+    module = Module.objects.create(name="Lunch Menus")
+    create_case(district=personas.district_a, contact=personas.support, module=module)
+    html = page(client, personas.support)
+    for shown in ("Dana", "Maple Grove Public Schools", "Lunch Menus"):
+        assert shown in html
+
+    personas.support.first_name = "Danielle"
+    personas.support.save()
+    assert "Danielle" in page(client, personas.support)
+
+    personas.district_a.name = "Maple Grove Unified"
+    personas.district_a.save()
+    assert "Maple Grove Unified" in page(client, personas.support)
+
+    Module.objects.filter(pk=module.pk).update(name="Lunch Menus and Transcripts")
+    assert "Lunch Menus and Transcripts" in page(client, personas.support)
+
+
+def test_saving_a_district_loaded_earlier_never_moves_its_generation_back(personas):
+    stale = District.objects.get(pk=personas.district_a.pk)
+    before = stale.list_generation
+    create_case(district=personas.district_a, contact=personas.support)
+    after_case = District.objects.get(pk=personas.district_a.pk).list_generation
+    assert after_case > before
+    stale.save()  # writes back the generation it loaded
+    assert District.objects.get(pk=personas.district_a.pk).list_generation > after_case
+
+
+def test_a_login_or_an_unrelated_user_change_leaves_the_generation_alone(personas):
+    create_case(district=personas.district_a, contact=personas.support)
+    before = District.objects.get(pk=personas.district_a.pk).list_generation
+    User.objects.filter(pk=personas.support.pk).update(last_login=NOW, phone="555-0100")
+    assert District.objects.get(pk=personas.district_a.pk).list_generation == before
+
+
+def test_the_same_address_never_answers_another_districts_contact(client, personas):
+    mine = create_case(district=personas.district_a, contact=personas.support)
+    theirs = create_case(district=personas.district_b, contact=personas.other_district)
+    assert listed_numbers(page(client, personas.support)) == [mine.number]
+    assert listed_numbers(page(client, personas.other_district)) == [theirs.number]
+    assert listed_numbers(page(client, personas.advisor)) == [theirs.number, mine.number]
+    assert listed_numbers(page(client, personas.support)) == [mine.number]
+
+
+def test_losing_a_membership_empties_the_list_at_once(client, personas):
+    create_case(district=personas.district_a, contact=personas.support)
+    assert len(listed_numbers(page(client, personas.technical))) == 1
+    Membership.objects.filter(user=personas.technical).update(is_active=False)
+    client.force_login(personas.technical)
+    assert listed_numbers(client.get(LIST).text) == []
+
+
+def test_a_role_that_may_not_submit_never_gets_the_submit_link_of_one_that_may(client, personas):
+    """An empty list offers "Submit a case" only to a role that may submit: the role is part of the key."""
+    assert 'href="/cases/new/">Submit a case</a>.' in page(client, personas.support)
+    assert "Submit a case</a>." not in page(client, personas.read_only)
+
+
+def test_a_contact_of_two_districts_keeps_each_districts_default(client, personas):
+    """The district a contact works in decides what an address without ``account`` shows."""
+    both = UserFactory(email="both@example.org")
+    MembershipFactory(user=both, district=personas.district_a, role=Role.SUPPORT)
+    MembershipFactory(user=both, district=personas.district_b, role=Role.SUPPORT)
+    a = create_case(district=personas.district_a, contact=both)
+    b = create_case(district=personas.district_b, contact=both)
+    client.force_login(both)
+    for district, shown in ((personas.district_a, a), (personas.district_b, b)):
+        session = client.session
+        session[districts.SESSION_KEY] = district.pk
+        session.save()
+        assert listed_numbers(client.get(LIST).text) == [shown.number]
+
+
+def test_closed_in_the_last_60_days_follows_the_clock_without_any_write(client, personas):
+    closed = create_case(
+        district=personas.district_a,
+        contact=personas.support,
+        status=Status.CLOSED,
+        updated_at=NOW - timedelta(days=60) + timedelta(hours=1),
+    )
+    assert listed_numbers(page(client, personas.support, "?view=closed")) == [closed.number]
+    with time_machine.travel(NOW + timedelta(hours=2), tick=False):
+        assert listed_numbers(page(client, personas.support, "?view=closed")) == []
+
+
+def test_an_htmx_update_from_the_cache_still_pushes_its_address_and_announces(client, personas):
+    create_case(district=personas.district_a, contact=personas.support)
+    client.force_login(personas.support)
+    for _ in range(2):  # the second answer comes from the cache
+        response = client.get(LIST + "?sort=number", headers={"HX-Request": "true"})
+        assert response.status_code == 200
+        assert response["HX-Push-Url"] == "/cases/?sort=number"
+        assert "<html" not in response.text
+        assert '<div hx-swap-oob="innerHTML:#case-list-status">1 case found.' in response.text
+
+
+def test_bad_input_is_never_stored(client, personas, caplog):
+    client.force_login(personas.support)
+    for _ in range(2):
+        response = client.get(LIST + "?sort=drop+table")
+        assert response.status_code == 400
+        assert "Cases could not be filtered" in response.text
+
+
+def test_a_form_with_empty_fields_is_still_redirected_once_the_page_is_cached(client, personas):
+    client.force_login(personas.support)
+    client.get(LIST + "?sort=number")
+    response = client.get(LIST + "?sort=number&subject=&q=")
+    assert response.status_code == 302
+    assert response["Location"] == "/cases/?sort=number"
+
+
+def test_the_list_works_without_redis(client, personas, settings, caplog):
+    case = create_case(district=personas.district_a, contact=personas.support)
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",  # the discard port: nothing listens
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    with caplog.at_level(logging.WARNING, logger="cases.listcache"):
+        assert listed_numbers(page(client, personas.support)) == [case.number]
+    assert "Case-list cache unavailable" in caplog.text
+
+
+def test_nothing_is_stored_when_the_cache_is_turned_off(client, personas, settings):
+    settings.CASE_LIST_CACHE_SECONDS = 0
+    create_case(district=personas.district_a, contact=personas.support)
+    client.force_login(personas.support)
+    client.get(LIST)  # the first request of a session also records the person's last activity
+    assert queries_of(client) == queries_of(client) > 3
+
+
+def test_what_is_stored_is_only_the_list_region(client, personas):
+    create_case(district=personas.district_a, contact=personas.support)
+    client.force_login(personas.support)
+    client.get(LIST)
+    keys = list(cache._cache.get_client().scan_iter(f"*{cache.key_prefix}*caselist:*"))  # type: ignore[attr-defined]
+    assert len(keys) == 1
+    stored = cache.get(keys[0].decode().split(":", 2)[2])
+    assert isinstance(stored, listcache.CachedList)
+    assert 'id="case-filters"' in stored.html
+    assert "csrfmiddlewaretoken" not in stored.html
