@@ -9,7 +9,9 @@ triggers and not Python signals (queryset ``update()`` sends none).
   the column (a Django ``save()`` writes back the value it loaded; it must never move a generation back).
 - INSERT, UPDATE and DELETE of cases move the generations of every district they touched (before and
   after), once per statement, locking the district rows in id order so two bulk statements cannot deadlock
-  each other on them.
+  each other on them. An UPDATE counts only for rows where a column the list shows, filters, searches or
+  sorts on changed value (cases/tests/test_listing_cache.py derives those columns from the list's own and
+  changes each one): a job that records a due date or a first response leaves every stored list valid.
 - A contact's name or e-mail address (the Contact column and filter) moves the districts of their cases.
 - Any change to modules (the Module column and filter choices) moves every district.
 """
@@ -42,8 +44,16 @@ BEGIN
     ELSIF TG_OP = 'DELETE' THEN
         SELECT array_agg(DISTINCT district_id) INTO ids FROM old_rows;
     ELSE
-        SELECT array_agg(DISTINCT district_id) INTO ids
-        FROM (SELECT district_id FROM new_rows UNION SELECT district_id FROM old_rows) AS touched;
+        -- Only rows where something the list shows, filters, searches or sorts on changed value.
+        SELECT array_agg(DISTINCT touched.district_id) INTO ids
+        FROM old_rows o
+        JOIN new_rows n ON n.id = o.id
+        CROSS JOIN LATERAL (VALUES (o.district_id), (n.district_id)) AS touched (district_id)
+        WHERE (o.number, o.district_id, o.contact_id, o.subject, o.status, o.priority, o.module_id, o.case_type,
+               o.updated_at, o.closed_at, o.search_vector)
+              IS DISTINCT FROM
+              (n.number, n.district_id, n.contact_id, n.subject, n.status, n.priority, n.module_id, n.case_type,
+               n.updated_at, n.closed_at, n.search_vector);
     END IF;
     IF ids IS NOT NULL THEN
         PERFORM cases_bump_list_generations(ids);

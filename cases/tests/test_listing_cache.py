@@ -9,16 +9,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.contrib.postgres.search import SearchVector
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import F, Value
 from django.test.utils import CaptureQueriesContext
 
 from cases import listcache, services
-from cases.models import Case, Module
+from cases.casetypes import CaseType
+from cases.models import Case, Module, Priority
+from cases.selectors import listing
 from cases.tests.listing_helpers import case_row, count_heading, create_case, create_cases, listed_numbers
 from cases.workflow import Status
 from contacts import districts
@@ -130,6 +135,71 @@ def test_a_login_or_an_unrelated_user_change_leaves_the_generation_alone(persona
     before = District.objects.get(pk=personas.district_a.pk).list_generation
     User.objects.filter(pk=personas.support.pk).update(last_login=NOW, phone="555-0100")
     assert District.objects.get(pk=personas.district_a.pk).list_generation == before
+
+
+def _case_columns_the_list_reads() -> set[str]:
+    """The columns of cases_case the list shows, filters, searches or sorts on, from the list's own code."""
+    fields = {path.split("__")[0] for path in listing.LIST_COLUMNS}
+    fields |= {"closed_at", "search_vector"}  # "Closed in the last 60 days"; the free-text search
+    return {Case._meta.get_field(name).column for name in fields}
+
+
+# For each column the list reads: how the test case starts (if not as a New case) and a change of that column
+# alone that the database's constraints allow.
+CHANGES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    "number": ({}, {"number": F("number") + 1_000_000}),
+    "district_id": ({}, {"district_id": "district_b"}),
+    "contact_id": ({}, {"contact_id": "technical"}),
+    "subject": ({}, {"subject": "Report cards print blank"}),
+    "status": ({}, {"status": Status.PENDING_CUSTOMER_INPUT}),
+    "priority": ({}, {"priority": Priority.HIGH}),
+    "module_id": ({}, {"module_id": "module"}),
+    "case_type": ({}, {"case_type": CaseType.REQUEST_TRAINING}),
+    "updated_at": ({}, {"updated_at": NOW - timedelta(days=1)}),
+    "closed_at": ({"status": Status.CLOSED}, {"closed_at": NOW - timedelta(days=2)}),
+    "search_vector": ({}, {"search_vector": SearchVector(Value("transcripts"))}),
+}
+
+
+def test_the_test_changes_every_column_the_list_reads():
+    assert set(CHANGES) == _case_columns_the_list_reads()
+
+
+@pytest.mark.parametrize("column", sorted(CHANGES))
+def test_changing_any_column_the_list_reads_moves_the_generation(personas, column):
+    start, change = CHANGES[column]
+    case = create_case(district=personas.district_a, contact=personas.support, **start)
+    named = {
+        "district_b": personas.district_b.pk,
+        "technical": personas.technical.pk,
+        "module": Module.objects.get_or_create(name="Attendance")[0].pk,
+    }
+    change = {
+        name: named.get(value, value) if isinstance(value, str) else value for name, value in change.items()
+    }
+    before = District.objects.get(pk=personas.district_a.pk).list_generation
+    assert Case.objects.filter(pk=case.pk).update(**change) == 1
+    assert District.objects.get(pk=personas.district_a.pk).list_generation == before + 1
+    # Writing the same values again changes nothing the list shows.
+    Case.objects.filter(pk=case.pk).update(subject=F("subject"), status=F("status"))
+    assert District.objects.get(pk=personas.district_a.pk).list_generation == before + 1
+
+
+def test_a_job_recording_a_first_response_leaves_stored_lists_valid(personas):
+    case = create_case(district=personas.district_a, contact=personas.support)
+    before = District.objects.get(pk=personas.district_a.pk).list_generation
+    Case.objects.filter(pk=case.pk).update(first_response_at=NOW, first_response_met=True)
+    Case.objects.filter(pk=case.pk + 1_000_000).update(subject="No such case")  # no row: nothing moves
+    assert District.objects.get(pk=personas.district_a.pk).list_generation == before
+
+
+def test_moving_a_case_to_another_district_moves_both(personas):
+    case = create_case(district=personas.district_a, contact=personas.support)
+    a = District.objects.get(pk=personas.district_a.pk).list_generation
+    b = District.objects.get(pk=personas.district_b.pk).list_generation
+    Case.objects.filter(pk=case.pk).update(district=personas.district_b)
+    assert District.objects.get(pk=personas.district_a.pk).list_generation == a + 1
+    assert District.objects.get(pk=personas.district_b.pk).list_generation == b + 1
 
 
 def test_the_same_address_never_answers_another_districts_contact(client, personas):
