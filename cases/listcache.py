@@ -15,13 +15,16 @@ A stored page can never be out of date, because its key holds everything the reg
   previous version's markup), and the database it was read from.
 
 The quick view "Closed in the last 60 days" depends on the clock as well as the data: it is never stored.
-Redis being down or slow only costs the cache: every error is logged and the page is built as without it.
+Redis being down or slow only costs the cache: an error is logged, the page is built as without it, and the
+cache is left alone for ``PAUSE_AFTER_ERROR`` seconds (per worker process) so a stalled Redis costs one
+request its socket timeout, not every request.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,22 +37,36 @@ from cases.filters import QuickView
 
 logger = logging.getLogger(__name__)
 
-_APP = Path(__file__).resolve().parent
+_ROOT = Path(__file__).resolve().parent.parent
+# Everything that decides what the region shows: its template and the one it includes, the list's views,
+# selectors and filters, the labels of statuses, priorities and case types, the search, the URLs it links to,
+# and what a role may do (the "Submit a case" link).
 _RENDERING_SOURCES = (
-    _APP / "templates" / "cases" / "list.html",
-    _APP / "views" / "listing.py",
-    _APP / "selectors" / "listing.py",
-    _APP / "filters.py",
-    _APP / "listcache.py",
+    "cases/templates/cases/list.html",
+    "templates/includes/form_errors.html",
+    "cases/views/listing.py",
+    "cases/selectors/listing.py",
+    "cases/filters.py",
+    "cases/listcache.py",
+    "cases/casetypes.py",
+    "cases/models.py",
+    "cases/workflow.py",
+    "cases/search.py",
+    "cases/urls.py",
+    "cases/urls_listing.py",
+    "cases/urls_detail.py",
+    "portal/urls.py",
+    "contacts/access.py",
+    "contacts/context_processors.py",
 )
 # Never stored: the result depends on the time of the request too.
 CLOCK_DEPENDENT_VIEWS = frozenset({QuickView.CLOSED_RECENTLY.value})
 
 
-def _fingerprint(paths: Iterable[Path]) -> str:
+def _fingerprint(paths: Iterable[str]) -> str:
     digest = hashlib.sha256()
     for path in paths:
-        digest.update(path.read_bytes())
+        digest.update((_ROOT / path).read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -66,8 +83,26 @@ class CachedList:
     scope_label: str
 
 
+# After a Redis error the cache is left alone for this long: a stalled Redis must not cost every list request
+# its socket timeout.
+PAUSE_AFTER_ERROR = 30.0
+_paused_until = 0.0
+
+
 def enabled() -> bool:
-    return settings.CASE_LIST_CACHE_SECONDS > 0
+    return settings.CASE_LIST_CACHE_SECONDS > 0 and time.monotonic() >= _paused_until
+
+
+def _failed(action: str, key: str) -> None:
+    global _paused_until
+    _paused_until = time.monotonic() + PAUSE_AFTER_ERROR
+    logger.warning(
+        "Case-list cache unavailable: %s %s failed; lists are built without it for %.0f s",
+        action,
+        key,
+        PAUSE_AFTER_ERROR,
+        exc_info=True,
+    )
 
 
 def key_for(
@@ -108,13 +143,15 @@ def get(key: str) -> CachedList | None:
     try:
         value = cache.get(key)
     except Exception:  # a cache outage must never take the list down
-        logger.warning("Case-list cache unavailable: reading %s failed", key, exc_info=True)
+        _failed("reading", key)
         return None
     return value if isinstance(value, CachedList) else None
 
 
 def put(key: str, value: CachedList) -> None:
+    if not enabled():  # reading failed a moment ago: do not wait for the timeout a second time
+        return
     try:
         cache.set(key, value, timeout=settings.CASE_LIST_CACHE_SECONDS)
     except Exception:  # see get()
-        logger.warning("Case-list cache unavailable: writing %s failed", key, exc_info=True)
+        _failed("writing", key)

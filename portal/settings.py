@@ -101,8 +101,9 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "portal",
-        # A stalled Redis must slow a page by a second at most: the cache's users fall back to the database.
-        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        # A stalled Redis must cost a page a fraction of a second at most: the cache's users fall back to the
+        # database (the case list then leaves the cache alone for a while: cases/listcache.py).
+        "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
     }
 }
 # How long a rendered case-list region stays in the cache (cases/listcache.py); 0 turns the cache off. Its key

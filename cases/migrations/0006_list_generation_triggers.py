@@ -5,27 +5,42 @@ shows, so a change must move them in the same transaction as the change itself, 
 service, the admin, a scheduled job's bulk UPDATE or a hand-typed SQL statement. That is why these are
 triggers and not Python signals (queryset ``update()`` sends none).
 
-- Any UPDATE of a district row moves its generation on by exactly one, whatever the statement wrote into
-  the column (a Django ``save()`` writes back the value it loaded; it must never move a generation back).
+- A generation is a clock reading in microseconds, and any UPDATE of a district row moves it past both the
+  old value and the clock, whatever the statement wrote into the column (a Django ``save()`` writes back the
+  value it loaded). So a generation never goes back and never repeats, not even after ``flush`` or a restored
+  backup: a stored list can never be mistaken for one of a later database state.
 - INSERT, UPDATE and DELETE of cases move the generations of every district they touched (before and
   after), once per statement, locking the district rows in id order so two bulk statements cannot deadlock
   each other on them. An UPDATE counts only for rows where a column the list shows, filters, searches or
   sorts on changed value (cases/tests/test_listing_cache.py derives those columns from the list's own and
   changes each one): a job that records a due date or a first response leaves every stored list valid.
-- A contact's name or e-mail address (the Contact column and filter) moves the districts of their cases.
+- A change to a contact's name or e-mail address (the Contact column and filter) moves every district, once
+  per statement: renames are rare, and a case for the contact may be being written, still invisible, in a
+  district where they had none; taking every district's row waits for such writes.
 - Any change to modules (the Module column and filter choices) moves every district.
+
+Lock order: district rows are always taken in id order within a statement. A transaction that writes cases of
+several districts in separate statements, or renames a contact after writing cases, can deadlock with another
+doing the same in the opposite order; PostgreSQL then aborts one of them. Services write one case per
+transaction.
 """
 
 from django.db import migrations
 
 FORWARD = """
 CREATE FUNCTION contacts_district_next_generation() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    clock bigint := (extract(epoch FROM clock_timestamp()) * 1000000)::bigint;
 BEGIN
-    NEW.list_generation := OLD.list_generation + 1;
+    IF TG_OP = 'INSERT' THEN
+        NEW.list_generation := clock;
+    ELSE
+        NEW.list_generation := GREATEST(OLD.list_generation + 1, clock);
+    END IF;
     RETURN NEW;
 END
 $$;
-CREATE TRIGGER district_next_generation BEFORE UPDATE ON contacts_district
+CREATE TRIGGER district_next_generation BEFORE INSERT OR UPDATE ON contacts_district
     FOR EACH ROW EXECUTE FUNCTION contacts_district_next_generation();
 
 CREATE FUNCTION cases_bump_list_generations(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
@@ -68,35 +83,53 @@ CREATE TRIGGER case_list_update AFTER UPDATE ON cases_case
 CREATE TRIGGER case_list_delete AFTER DELETE ON cases_case
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION cases_case_list_changed();
 
+-- Renames are rare, and which districts show a contact cannot be known safely: a case for them may be being
+-- written, uncommitted and invisible here, in a district they never had a case in. So a rename moves every
+-- district, and waits for every district's case writes in flight.
 CREATE FUNCTION contacts_user_list_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    ids bigint[];
 BEGIN
-    SELECT array_agg(DISTINCT district_id) INTO ids FROM cases_case WHERE contact_id = NEW.id;
-    IF ids IS NOT NULL THEN
-        PERFORM cases_bump_list_generations(ids);
+    IF EXISTS (
+        SELECT 1 FROM old_rows o JOIN new_rows n ON n.id = o.id
+        WHERE (o.first_name, o.last_name, o.email) IS DISTINCT FROM (n.first_name, n.last_name, n.email)
+    ) THEN
+        PERFORM cases_bump_list_generations(ARRAY(SELECT id FROM contacts_district));
     END IF;
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER user_list_names AFTER UPDATE ON contacts_user FOR EACH ROW
-    WHEN (OLD.first_name IS DISTINCT FROM NEW.first_name
-          OR OLD.last_name IS DISTINCT FROM NEW.last_name
-          OR OLD.email IS DISTINCT FROM NEW.email)
+CREATE TRIGGER user_list_names AFTER UPDATE ON contacts_user
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
     EXECUTE FUNCTION contacts_user_list_changed();
 
 CREATE FUNCTION cases_module_list_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    changed boolean;
 BEGIN
-    PERFORM cases_bump_list_generations(ARRAY(SELECT id FROM contacts_district));
+    IF TG_OP = 'INSERT' THEN
+        changed := EXISTS (SELECT 1 FROM new_rows);
+    ELSIF TG_OP = 'DELETE' THEN
+        changed := EXISTS (SELECT 1 FROM old_rows);
+    ELSE
+        changed := EXISTS (SELECT 1 FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE o IS DISTINCT FROM n);
+    END IF;
+    IF changed THEN
+        PERFORM cases_bump_list_generations(ARRAY(SELECT id FROM contacts_district));
+    END IF;
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER module_list AFTER INSERT OR UPDATE OR DELETE ON cases_module
-    FOR EACH STATEMENT EXECUTE FUNCTION cases_module_list_changed();
+CREATE TRIGGER module_list_insert AFTER INSERT ON cases_module
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cases_module_list_changed();
+CREATE TRIGGER module_list_update AFTER UPDATE ON cases_module
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cases_module_list_changed();
+CREATE TRIGGER module_list_delete AFTER DELETE ON cases_module
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION cases_module_list_changed();
 """
 
 BACKWARD = """
-DROP TRIGGER module_list ON cases_module;
+DROP TRIGGER module_list_delete ON cases_module;
+DROP TRIGGER module_list_update ON cases_module;
+DROP TRIGGER module_list_insert ON cases_module;
 DROP FUNCTION cases_module_list_changed();
 DROP TRIGGER user_list_names ON contacts_user;
 DROP FUNCTION contacts_user_list_changed();
