@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from html import unescape
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
@@ -19,6 +20,12 @@ from cases.casetypes import CASE_TYPES, CaseType
 from cases.models import Case, Module, Post, Priority
 from cases.workflow import Status
 from contacts.models import District, User
+
+# The list tests run at a fixed moment, Wednesday 15 April 2026, 10:00 in Chicago (the ``wednesday_morning``
+# fixture of cases/tests/conftest.py).
+CHICAGO = ZoneInfo("America/Chicago")
+NOW = datetime(2026, 4, 15, 10, 0, tzinfo=CHICAGO)
+LIST = "/cases/"
 
 
 def case_row(

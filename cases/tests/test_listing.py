@@ -8,20 +8,19 @@ the list only reads them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from html import unescape
 from urllib.parse import parse_qsl, urlsplit
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from cases.casetypes import CaseType
 from cases.models import Case, Module, Priority
 from cases.selectors import get_case_for_viewer, listing
 from cases.tests.listing_helpers import (
+    LIST,
+    NOW,
     case_row,
     count_heading,
     create_case,
@@ -33,17 +32,7 @@ from cases.workflow import Status
 from contacts.models import Role, User
 from contacts.tests.factories import DistrictFactory, MembershipFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
-
-CHICAGO = ZoneInfo("America/Chicago")
-NOW = datetime(2026, 4, 15, 10, 0, tzinfo=CHICAGO)
-LIST = "/cases/"
-
-
-@pytest.fixture(autouse=True)
-def wednesday_morning() -> Iterator[None]:
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("wednesday_morning")]
 
 
 def ago(**delta: float) -> datetime:

@@ -11,10 +11,8 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -28,24 +26,22 @@ from cases import listcache, services
 from cases.casetypes import CaseType
 from cases.models import Case, Module, Priority
 from cases.selectors import listing
-from cases.tests.listing_helpers import case_row, count_heading, create_case, create_cases, listed_numbers
+from cases.tests.listing_helpers import (
+    LIST,
+    NOW,
+    case_row,
+    count_heading,
+    create_case,
+    create_cases,
+    listed_numbers,
+)
 from cases.workflow import Status
 from contacts import districts
 from contacts.models import District, Membership, Role, User
 from contacts.tests.factories import MembershipFactory, UserFactory
 from tests.helpers import scrub_volatile
 
-pytestmark = pytest.mark.django_db
-
-CHICAGO = ZoneInfo("America/Chicago")
-NOW = datetime(2026, 4, 15, 10, 0, tzinfo=CHICAGO)
-LIST = "/cases/"
-
-
-@pytest.fixture(autouse=True)
-def wednesday_morning() -> Iterator[None]:
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("wednesday_morning")]
 
 
 def page(client, user: User, query: str = "", **headers: str) -> str:

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from html import unescape
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.http import StreamingHttpResponse
 
 from cases.casetypes import CaseType
 from cases.models import Module, Priority
 from cases.selectors.listing import EXPORT_HEADER, spreadsheet_safe
 from cases.tests.listing_helpers import (
+    LIST,
+    NOW,
     add_post,
     case_row,
     create_case,
@@ -27,19 +26,10 @@ from cases.workflow import Status
 from contacts.models import Role
 from contacts.tests.factories import DistrictFactory, MembershipFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("wednesday_morning")]
 
-CHICAGO = ZoneInfo("America/Chicago")
-NOW = datetime(2026, 4, 15, 10, 0, tzinfo=CHICAGO)
-LIST = "/cases/"
 EXPORT = "/cases/export.csv"
 SUGGEST = "/cases/contacts/"
-
-
-@pytest.fixture(autouse=True)
-def wednesday_morning() -> Iterator[None]:
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture

@@ -7,16 +7,15 @@ hook the services call.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
-import time_machine
 
 from cases import search
 from cases.models import Case
 from cases.tests.listing_helpers import (
+    LIST,
+    NOW,
     add_post,
     case_row,
     count_heading,
@@ -27,18 +26,9 @@ from cases.tests.listing_helpers import (
 )
 from cases.workflow import Status
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("wednesday_morning")]
 
-CHICAGO = ZoneInfo("America/Chicago")
-NOW = datetime(2026, 4, 15, 10, 0, tzinfo=CHICAGO)
-LIST = "/cases/"
 SEED_COMPLAINT = "issues posting grades in the grade book"
-
-
-@pytest.fixture(autouse=True)
-def wednesday_morning() -> Iterator[None]:
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def found(client, user, query: str, extra: str = "") -> list[int]:
