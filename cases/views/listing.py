@@ -468,8 +468,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         context = _list_context(request, scope, filterset)
         valid = context["valid"]
         if valid and not partial and empty_parameters:
-            # ... with the short, shareable address.
-            return HttpResponseRedirect(context["canonical_url"])
+            return HttpResponseRedirect(context["canonical_url"])  # the short, shareable address
         region = _region(request, scope, context)
         if key and valid:
             listcache.put(key, region)
