@@ -169,6 +169,16 @@ class District(models.Model):
         ),
     )
 
+    case_count = models.BigIntegerField(
+        default=0,
+        db_default=0,
+        editable=False,
+        help_text=(
+            "The district's number of cases, kept exact by the same triggers (cases migration 0007): the count "
+            "of an unfiltered case list without a COUNT(*)."
+        ),
+    )
+
     objects = DistrictQuerySet.as_manager()
 
     class Meta:

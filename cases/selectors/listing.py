@@ -297,7 +297,13 @@ def list_rows(cases: QuerySet[Case]) -> list[ListRow]:
 
 
 def page_of(
-    cases: QuerySet[Case], ordered_cases: QuerySet[Case], page: Any, per_page: int, *, searching: bool = False
+    cases: QuerySet[Case],
+    ordered_cases: QuerySet[Case],
+    page: Any,
+    per_page: int,
+    *,
+    searching: bool = False,
+    count: int | None = None,
 ) -> CasePage:
     """One page of ``ordered_cases`` and the number of ``cases`` (the same rows, unordered, counted in SQL).
 
@@ -309,7 +315,8 @@ def page_of(
     every matching case before it sorts and cuts the page: 17,000 joins for a contact of five districts.
 
     When searching, the count comes with the page (``COUNT(*) OVER ()``): matching a search is the expensive
-    part, and a separate count would match every case of the district a second time.
+    part, and a separate count would match every case of the district a second time. A caller that knows the
+    count (a list narrowed only to districts: ``District.case_count``) passes it, and nothing is counted.
     """
     try:
         number = max(int(page), 1)
@@ -322,7 +329,8 @@ def page_of(
             number = max(1, math.ceil(count / per_page))
             numbers = _numbers(ordered_cases, number, per_page) if count else []
     else:
-        count = cases.order_by().count()
+        if count is None:
+            count = cases.order_by().count()
         number = min(number, max(1, math.ceil(count / per_page)))
         numbers = _numbers(ordered_cases, number, per_page) if count else []
     rows: list[ListRow] = []

@@ -19,13 +19,14 @@ import time_machine
 from django.contrib.postgres.search import SearchVector
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F, Value
+from django.db.models import Count, F, Value
 from django.test.utils import CaptureQueriesContext
 
 from cases import listcache, services
 from cases.casetypes import CaseType
 from cases.models import Case, Module, Priority
 from cases.selectors import listing
+from cases.tests.factories import CaseFactory
 from cases.tests.listing_helpers import (
     LIST,
     NOW,
@@ -38,7 +39,7 @@ from cases.tests.listing_helpers import (
 from cases.workflow import Status
 from contacts import districts
 from contacts.models import District, Membership, Role, User
-from contacts.tests.factories import MembershipFactory, UserFactory
+from contacts.tests.factories import DistrictFactory, MembershipFactory, UserFactory
 from tests.helpers import scrub_volatile
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("wednesday_morning")]
@@ -421,3 +422,85 @@ def _someone_waits_for_a_lock() -> bool:
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
         )
         return cursor.fetchone()[0] > 0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# District.case_count: the count of an unfiltered list, kept by the database (cases migration 0007)
+
+
+def _counts_match() -> None:
+    stored = dict(District.objects.values_list("pk", "case_count"))
+    actual = dict.fromkeys(stored, 0) | dict(
+        Case.objects.order_by()
+        .values_list("district_id")
+        .annotate(n=Count("pk"))
+        .values_list("district_id", "n")
+    )
+    assert stored == actual
+
+
+def test_district_case_counts_follow_every_kind_of_write(personas):
+    _counts_match()
+    rows = create_cases(
+        [case_row(district=personas.district_a, contact=personas.support) for _ in range(3)]
+        + [case_row(district=personas.district_b, contact=personas.other_district) for _ in range(2)]
+    )
+    _counts_match()
+    CaseFactory(district=personas.district_a, contact=personas.support)
+    _counts_match()
+    Case.objects.filter(pk__in=[rows[0].pk, rows[1].pk]).update(district=personas.district_b)
+    _counts_match()
+    Case.objects.filter(district=personas.district_b).update(subject="Same district, new subject")
+    _counts_match()
+    Case.objects.filter(pk=rows[2].pk).delete()
+    _counts_match()
+    assert District.objects.get(pk=personas.district_b.pk).case_count == 4
+
+
+def test_truncating_the_cases_zeroes_the_counts_and_moves_every_generation(personas):
+    create_case(district=personas.district_a, contact=personas.support)
+    before = District.objects.get(pk=personas.district_b.pk).list_generation
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SET CONSTRAINTS ALL IMMEDIATE"
+        )  # the deferred foreign-key checks of this test's writes
+        cursor.execute("TRUNCATE cases_case CASCADE")
+    _counts_match()
+    assert District.objects.get(pk=personas.district_a.pk).case_count == 0
+    assert District.objects.get(pk=personas.district_b.pk).list_generation > before
+
+
+def test_an_unfiltered_list_counts_nothing_and_a_filtered_one_counts_in_sql(client, personas, settings):
+    settings.CASE_LIST_CACHE_SECONDS = 0
+    create_cases(
+        [case_row(district=personas.district_a, contact=personas.support, status=Status.CLOSED)]
+        + [case_row(district=personas.district_a, contact=personas.support) for _ in range(2)]
+        + [case_row(district=personas.district_b, contact=personas.other_district)]
+    )
+    client.force_login(personas.support)
+    client.get(LIST)
+    for query, heading, counted in (
+        ("", "3 cases", False),
+        ("?per_page=10&sort=subject&page=2", "3 cases", False),
+        ("?status=closed", "1 case", True),
+        ("?view=open", "2 cases", True),
+        ("?q=attendance", "3 cases", False),  # a search counts with its page (COUNT(*) OVER ())
+    ):
+        with CaptureQueriesContext(connection) as captured:
+            html = client.get(LIST + query).text
+        assert count_heading(html).startswith(heading), query
+        assert any("COUNT(*) AS" in q["sql"] for q in captured.captured_queries) is counted, query
+
+
+def test_an_advisor_and_a_contact_of_two_districts_get_the_districts_counts(client, personas):
+    both = UserFactory(email="both@example.org")
+    MembershipFactory(user=both, district=personas.district_a, role=Role.SUPPORT)
+    MembershipFactory(user=both, district=personas.district_b, role=Role.SUPPORT)
+    create_cases(
+        [case_row(district=personas.district_a, contact=both) for _ in range(2)]
+        + [case_row(district=personas.district_b, contact=both)]
+        + [case_row(district=DistrictFactory(), contact=both)]  # a district `both` does not belong to
+    )
+    assert count_heading(page(client, both, "?account=all")) == "3 cases"
+    assert count_heading(page(client, both, "?account=cedar-falls")) == "1 case"
+    assert count_heading(page(client, personas.advisor)) == "4 cases"

@@ -84,22 +84,27 @@ class Scope:
     advisor: bool
     # (id, the viewer's role there or "" for an advisor, list generation): what the list cache keys on.
     generations: list[tuple[int, str, int]]
+    case_counts: dict[int, int]  # district id: number of cases (District.case_count)
 
 
 def _scope(request: HttpRequest) -> Scope:
     if is_advisor(request.user):
-        districts = District.objects.order_by("name").values_list("pk", "slug", "name", "list_generation")
-        accounts, generations = [], []
-        for pk, slug, name, generation in districts:
+        districts = District.objects.order_by("name").values_list(
+            "pk", "slug", "name", "list_generation", "case_count"
+        )
+        accounts, generations, counts = [], [], {}
+        for pk, slug, name, generation, count in districts:
             accounts.append((pk, slug, name))
             generations.append((pk, "", generation))
-        return Scope(accounts, ALL_DISTRICTS, True, True, generations)
+            counts[pk] = count
+        return Scope(accounts, ALL_DISTRICTS, True, True, generations, counts)
     memberships = request_memberships(request)
     accounts = [(m.district_id, m.district.slug, m.district.name) for m in memberships]
     generations = [(m.district_id, m.role, m.district.list_generation) for m in memberships]
+    counts = {m.district_id: m.district.case_count for m in memberships}
     current = current_district(request)
     default = current.slug if current is not None and len(accounts) > 1 else ALL_DISTRICTS
-    return Scope(accounts, default, len(accounts) > 1, False, generations)
+    return Scope(accounts, default, len(accounts) > 1, False, generations, counts)
 
 
 def _filterset(request: HttpRequest, scope: Scope) -> CaseFilter:
@@ -258,6 +263,7 @@ def _list_context(request: HttpRequest, scope: Scope, filterset: CaseFilter) -> 
         request.GET.get("page"),
         data["per_page"],
         searching=bool(search_text),
+        count=_unfiltered_count(filterset, scope),
     )
     state = _state(filterset, scope)
     if page.number > 1:
@@ -321,6 +327,22 @@ def _list_context(request: HttpRequest, scope: Scope, filterset: CaseFilter) -> 
         canonical_url=list_url + _query(state),
     )
     return context
+
+
+# Everything that narrows the list below whole districts.
+NARROWING = (*(name for name in PANEL_FILTERS if name != "account"), "q", "view")
+
+
+def _unfiltered_count(filterset: CaseFilter, scope: Scope) -> int | None:
+    """The number of cases of a list narrowed to nothing but districts, from the districts' own counts (kept
+    exact by the database); None when a filter, quick view or search narrows it and SQL must count."""
+    data = filterset.form.cleaned_data
+    if any(data.get(name) not in (None, "", [], ()) for name in NARROWING):
+        return None
+    district = filterset.account_id()
+    if district is not None:
+        return scope.case_counts.get(district, 0)
+    return sum(scope.case_counts.values())
 
 
 _STATUS_LABELS = dict(Status.choices)
