@@ -254,11 +254,11 @@ def case_assign(
 
     ``take``: the advisor takes a case from the queue; refused when someone else took it a moment earlier
     (the case is no longer New or Re-Opened), so the loser of that race is told instead of overriding."""
-    now = _now(now)
     _require_advisor(actor)
     if not is_advisor(assignee):
         raise ValidationError({"assigned_to": "Cases can only be assigned to an active advisor."})
     case = _lock(case)
+    now = _now(now)  # after the lock: the order of events is the order of the locks
     if case.status == Status.CLOSED:
         raise WorkflowError("A closed case cannot be assigned; re-open it first.")
     if take and case.status not in (Status.NEW, Status.REOPENED):
@@ -292,7 +292,6 @@ def case_set_status(
     """An advisor moves an open case to another status, with what that status requires (SPEC §3.2):
     a written resolution for Pending Customer Verification, a development issue for Assigned to Development,
     a release name for Available in Release. Closing and re-opening have their own functions."""
-    now = _now(now)
     _require_advisor(actor)
     target = Status(status)
     if target == Status.CLOSED:
@@ -301,6 +300,7 @@ def case_set_status(
         # The 60-day window and the additional details are checked there, not skipped here.
         return case_reopen(actor=actor, case=case, details=resolution, now=now)
     case = _lock(case)
+    now = _now(now)  # after the lock: the order of events is the order of the locks
     transition = transition_for(case.status, target, Actor.ADVISOR)
     unhandled = transition.requires - {
         Requirement.ASSIGNEE,
@@ -342,8 +342,8 @@ def case_set_status(
 @transaction.atomic
 def case_close(*, actor: User | None, case: Case, now: datetime | None = None) -> Case:
     """Close an open case: an authorized contact of the district, an advisor, or (actor None) the 3x10 job."""
-    now = _now(now)
     case = _lock(case)
+    now = _now(now)  # after the lock: the order of events is the order of the locks
     kind = _actor_kind(actor, case, Capability.CLOSE_REOPEN)
     transition_for(case.status, Status.CLOSED, kind)
     event = _apply_status(case, Status.CLOSED, actor, now, by=kind.value)
@@ -371,8 +371,8 @@ def case_reopen(
 ) -> Case:
     """Re-open a closed case within 60 calendar days of closing, with a post giving the additional details.
     ``client_token`` (the form's): the same form sent twice re-opens once."""
-    now = _now(now)
     case = _lock(case)
+    now = _now(now)  # after the lock: the order of events is the order of the locks
     kind = _actor_kind(actor, case, Capability.CLOSE_REOPEN)
     if _already_posted(case, actor, client_token) is not None:
         return case
@@ -430,8 +430,8 @@ def post_create(
     clicks) stores one post, and the second call returns the first post. Files are checked before anything
     is written and stored last, so a refused post leaves nothing behind, in the database or on disk.
     """
-    now = _now(now)
     case = _lock(case)
+    now = _now(now)  # after the lock: the order of events is the order of the locks
     advisor = is_advisor(author)
     if not advisor:
         require_capability(author, case.district, Capability.POST)
@@ -675,8 +675,8 @@ def recipients_add(
     """Add people to the case's notification recipients; each addition is an event. Someone already on the
     list is skipped. Authorized contacts add authorized contacts of the district (themselves included);
     a read-only contact adds only themselves."""
-    now = _now(now)
     case = _lock(case)
+    now = _now(now)  # after the lock: the order of events is the order of the locks
     _check_recipient_change(actor, case, users)
     if not users:
         raise ValidationError({"users": "Choose at least one contact to add."})
@@ -707,8 +707,8 @@ def recipients_add(
 def recipients_remove(*, actor: User, case: Case, users: Sequence[User], now: datetime | None = None) -> int:
     """Remove people from the case's notification recipients; each removal is an event. The case's contact
     (its owner) is always a recipient and cannot be removed. A read-only contact removes only themselves."""
-    now = _now(now)
     case = _lock(case)
+    now = _now(now)  # after the lock: the order of events is the order of the locks
     _check_recipient_change(actor, case, users)
     if not users:
         raise ValidationError({"users": "Choose at least one recipient to remove."})
@@ -742,8 +742,8 @@ _PERMISSION_FIELDS = [
 def permission_grant(*, actor: User, case: Case, now: datetime | None = None) -> Case:
     """An authorized contact grants support written permission to test on or change the district's site, in
     one click; recorded with who and when (an advisor records a permission given to them)."""
-    now = _now(now)
     case = _lock(case)
+    now = _now(now)  # after the lock: the order of events is the order of the locks
     if not is_advisor(actor):
         require_capability(actor, case.district, Capability.GRANT_PERMISSION)
     if case.status == Status.CLOSED:
@@ -761,8 +761,8 @@ def permission_grant(*, actor: User, case: Case, now: datetime | None = None) ->
 @transaction.atomic
 def permission_withdraw(*, actor: User, case: Case, now: datetime | None = None) -> Case:
     """Withdraw a written permission; recorded with who and when, and as an event."""
-    now = _now(now)
     case = _lock(case)
+    now = _now(now)  # after the lock: the order of events is the order of the locks
     if not is_advisor(actor):
         require_capability(actor, case.district, Capability.GRANT_PERMISSION)
     if case.written_permission_at is None:
@@ -792,9 +792,9 @@ def impact_assess(
     now: datetime | None = None,
 ) -> ImpactAssessment:
     """An advisor records (or revises) the case's impact assessment; shown on the case page."""
-    now = _now(now)
     _require_advisor(actor)
     case = _lock(case)
+    now = _now(now)  # after the lock: the order of events is the order of the locks
     values = {
         "disruption": Disruption(disruption),
         "cannot_perform_daily_functions": cannot_perform_daily_functions,
@@ -826,12 +826,12 @@ def case_escalate(
 ) -> Post:
     """An advisor escalates the case to another team (SPEC §3.3): the team changes, and a public note tells the
     district, by e-mail too."""
-    now = _now(now)
     _require_advisor(actor)
     team = Team(team)
     if team not in ESCALATION_TEAMS:
         raise ValidationError({"team": f"Cases are not escalated to {team.label}."})
     case = _lock(case)
+    now = _now(now)  # after the lock: the order of events is the order of the locks
     if case.status == Status.CLOSED:
         raise WorkflowError("A closed case cannot be escalated; re-open it first.")
     body = sanitize_html(note)
