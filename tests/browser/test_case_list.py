@@ -112,6 +112,8 @@ def test_contact_filters_sorts_pages_and_goes_back(page: Page, live_server, pers
     expect(page).to_have_url(re.compile(r"sort=-subject&per_page=10$"))
     expect(page.locator(".results-bar__meta")).to_contain_text("Showing 1\u201310")
     page.go_back()
+    expect(page).to_have_url(re.compile(r"/cases/\?sort=-subject$"))
+    expect(page.locator("#results-heading")).to_have_text("45 cases")
     page.go_back()
     expect(page).to_have_url(re.compile(r"status=pending_input&sort=-subject$"))
     expect(page.locator("#results-heading")).to_have_text("9 cases")
