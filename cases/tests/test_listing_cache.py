@@ -504,3 +504,50 @@ def test_an_advisor_and_a_contact_of_two_districts_get_the_districts_counts(clie
     assert count_heading(page(client, both, "?account=all")) == "3 cases"
     assert count_heading(page(client, both, "?account=cedar-falls")) == "1 case"
     assert count_heading(page(client, personas.advisor)) == "4 cases"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A contact of several districts: the page read district by district and merged (selectors.listing.page_of)
+
+
+@pytest.mark.parametrize("sort", ["", "sort=modified"])
+def test_a_list_over_several_districts_pages_exactly_as_one_sorted_read(client, personas, settings, sort):
+    settings.CASE_LIST_CACHE_SECONDS = 0
+    third = DistrictFactory()
+    viewer = UserFactory(email="three@example.org")
+    for district in (personas.district_a, personas.district_b, third):
+        MembershipFactory(user=viewer, district=district, role=Role.SUPPORT)
+    districts = [personas.district_a, personas.district_b, third]
+    # 31 cases; every third pair shares its last-modified moment, so ties fall to the highest number.
+    create_cases(
+        case_row(
+            district=districts[i % 3],
+            contact=viewer,
+            status=Status.CLOSED if i % 4 == 0 else Status.NEW,
+            updated_at=NOW - timedelta(minutes=(i // 2) * 7 % 50),
+        )
+        for i in range(31)
+    )
+    descending = sort == ""
+
+    def expected(status: Status | None = None) -> list[int]:
+        cases = Case.objects.filter(district__in=districts)
+        if status:
+            cases = cases.filter(status=status)
+        rows = list(cases.values_list("updated_at", "number"))
+        if descending:  # newest first, ties to the highest number
+            rows.sort(reverse=True)
+        else:  # oldest first, ties still to the highest number
+            rows.sort(key=lambda row: (row[0], -row[1]))
+        return [number for _updated, number in rows]
+
+    client.force_login(viewer)
+    for status, query in ((None, ""), (Status.CLOSED, "status=closed")):
+        shown: list[int] = []
+        for number in range(1, len(expected(status)) // 10 + 2):
+            params = "&".join(p for p in ("account=all", sort, query, "per_page=10", f"page={number}") if p)
+            with CaptureQueriesContext(connection) as captured:
+                html = client.get(f"{LIST}?{params}").text
+            shown += listed_numbers(html)
+            assert any("UNION ALL" in q["sql"] for q in captured.captured_queries)
+        assert shown == expected(status)

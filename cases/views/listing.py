@@ -264,6 +264,7 @@ def _list_context(request: HttpRequest, scope: Scope, filterset: CaseFilter) -> 
         data["per_page"],
         searching=bool(search_text),
         count=_unfiltered_count(filterset, scope),
+        merge=_merge_by_district(filterset, scope, sort),
     )
     state = _state(filterset, scope)
     if page.number > 1:
@@ -343,6 +344,18 @@ def _unfiltered_count(filterset: CaseFilter, scope: Scope) -> int | None:
     if district is not None:
         return scope.case_counts.get(district, 0)
     return sum(scope.case_counts.values())
+
+
+def _merge_by_district(
+    filterset: CaseFilter, scope: Scope, sort: listing.Sort
+) -> listing.MergeByDistrict | None:
+    """How to read the page of a list over several districts in last-modified order, district by district."""
+    if sort.column is None or sort.column.key != "modified" or filterset.account_id() is not None:
+        return None
+    ids = [pk for pk, _slug, _name in scope.accounts]
+    if not 1 < len(ids) <= listing.MAX_MERGED_DISTRICTS:
+        return None
+    return listing.MergeByDistrict(ids, sort.descending)
 
 
 _STATUS_LABELS = dict(Status.choices)
