@@ -5,8 +5,15 @@ about 30 ms).
 Per statement, like the list generations of migration 0006: INSERT adds each district's new rows, DELETE takes
 its rows away, an UPDATE that moves cases to another district moves their count, and TRUNCATE sets every count
 to zero (which, as any update of a district row, also moves every list generation: migration 0006 had no
-answer to TRUNCATE). District rows are locked in id order first. cases/tests/test_listing_cache.py checks the
-counts against ``COUNT(*)`` after every kind of write.
+answer to TRUNCATE). cases/tests/test_listing_cache.py checks the counts against ``COUNT(*)`` after every kind
+of write.
+
+- Only these triggers and ``cases_recount_districts()`` write the count: the district row's own BEFORE trigger
+  keeps the stored value against any other write (a Django ``save()`` of a district loaded earlier writes back
+  the count it loaded; a fixture carries one), and a new district starts at zero.
+- The ``case_totals_*`` triggers fire after 0006's ``case_list_*`` triggers of the same statement (PostgreSQL
+  fires them in name order), which have already locked, in id order, every district whose count can change:
+  one statement still takes district rows in id order.
 """
 
 from django.db import migrations
@@ -18,6 +25,7 @@ DECLARE
     deltas bigint[];
 BEGIN
     IF TG_OP = 'TRUNCATE' THEN
+        PERFORM 1 FROM contacts_district ORDER BY id FOR NO KEY UPDATE;
         UPDATE contacts_district SET case_count = 0;
         RETURN NULL;
     ELSIF TG_OP = 'INSERT' THEN
@@ -50,25 +58,68 @@ BEGIN
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER case_count_insert AFTER INSERT ON cases_case
+CREATE TRIGGER case_totals_insert AFTER INSERT ON cases_case
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cases_case_count_changed();
-CREATE TRIGGER case_count_update AFTER UPDATE ON cases_case
+CREATE TRIGGER case_totals_update AFTER UPDATE ON cases_case
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cases_case_count_changed();
-CREATE TRIGGER case_count_delete AFTER DELETE ON cases_case
+CREATE TRIGGER case_totals_delete AFTER DELETE ON cases_case
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION cases_case_count_changed();
-CREATE TRIGGER case_count_truncate AFTER TRUNCATE ON cases_case
+CREATE TRIGGER case_totals_truncate AFTER TRUNCATE ON cases_case
     FOR EACH STATEMENT EXECUTE FUNCTION cases_case_count_changed();
 
-UPDATE contacts_district AS district SET case_count = counted.n
-FROM (SELECT district_id, count(*) AS n FROM cases_case GROUP BY district_id) AS counted
-WHERE district.id = counted.district_id;
+-- The district row's own trigger (migration 0006) now also guards the count.
+CREATE OR REPLACE FUNCTION contacts_district_next_generation() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    clock bigint := (extract(epoch FROM clock_timestamp()) * 1000000)::bigint;
+    counting boolean := pg_trigger_depth() > 1 OR coalesce(current_setting('cases.recount', true), '') = 'on';
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        NEW.list_generation := clock;
+        NEW.case_count := 0;
+    ELSE
+        NEW.list_generation := GREATEST(OLD.list_generation + 1, clock);
+        IF NOT counting THEN
+            NEW.case_count := OLD.case_count;
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+-- Counts every district again from its cases (after a restore that bypassed the triggers, for instance).
+CREATE FUNCTION cases_recount_districts() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM set_config('cases.recount', 'on', true);
+    PERFORM 1 FROM contacts_district ORDER BY id FOR NO KEY UPDATE;
+    UPDATE contacts_district AS district SET case_count = coalesce(counted.n, 0)
+    FROM contacts_district AS d
+    LEFT JOIN (SELECT district_id, count(*) AS n FROM cases_case GROUP BY district_id) AS counted
+        ON counted.district_id = d.id
+    WHERE district.id = d.id;
+    PERFORM set_config('cases.recount', 'off', true);
+END
+$$;
+SELECT cases_recount_districts();
 """
 
 BACKWARD = """
-DROP TRIGGER case_count_truncate ON cases_case;
-DROP TRIGGER case_count_delete ON cases_case;
-DROP TRIGGER case_count_update ON cases_case;
-DROP TRIGGER case_count_insert ON cases_case;
+DROP FUNCTION cases_recount_districts();
+CREATE OR REPLACE FUNCTION contacts_district_next_generation() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    clock bigint := (extract(epoch FROM clock_timestamp()) * 1000000)::bigint;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        NEW.list_generation := clock;
+    ELSE
+        NEW.list_generation := GREATEST(OLD.list_generation + 1, clock);
+    END IF;
+    RETURN NEW;
+END
+$$;
+DROP TRIGGER case_totals_truncate ON cases_case;
+DROP TRIGGER case_totals_delete ON cases_case;
+DROP TRIGGER case_totals_update ON cases_case;
+DROP TRIGGER case_totals_insert ON cases_case;
 DROP FUNCTION cases_case_count_changed();
 """
 

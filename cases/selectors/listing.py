@@ -340,7 +340,7 @@ def page_of(
         number = min(number, max(1, math.ceil(count / per_page)))
         if not count:
             numbers = []
-        elif merge is not None and len(merge.district_ids) > 1:
+        elif merge is not None and len(merge.district_ids) > 1 and number * per_page <= MAX_MERGED_DEPTH:
             numbers = _merged_numbers(ordered_cases, merge, number, per_page)
         else:
             numbers = _numbers(ordered_cases, number, per_page)
@@ -366,6 +366,8 @@ class MergeByDistrict:
 
 # More districts than this (an advisor's 300) read one sorted scan instead: the merge would be hundreds of parts.
 MAX_MERGED_DISTRICTS = 20
+# Deeper than this (page times page size) each district would hand over more rows than one sorted read costs.
+MAX_MERGED_DEPTH = 2000
 
 
 def _merged_numbers(

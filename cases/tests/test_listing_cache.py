@@ -551,3 +551,49 @@ def test_a_list_over_several_districts_pages_exactly_as_one_sorted_read(client, 
             shown += listed_numbers(html)
             assert any("UNION ALL" in q["sql"] for q in captured.captured_queries)
         assert shown == expected(status)
+
+
+def test_saving_a_district_loaded_earlier_keeps_its_case_count(personas):
+    stale = District.objects.get(pk=personas.district_a.pk)
+    create_cases([case_row(district=personas.district_a, contact=personas.support) for _ in range(3)])
+    stale.name = "Maple Grove Unified"
+    stale.save()  # writes back the count it loaded (0)
+    assert District.objects.get(pk=personas.district_a.pk).case_count == 3
+    District.objects.filter(pk=personas.district_a.pk).update(case_count=99)  # nor a stray update
+    _counts_match()
+
+
+def test_a_new_district_starts_at_zero_whatever_it_carries():
+    district = District(name="Loaded From A Fixture", slug="fixture", case_count=5)
+    district.save()
+    assert District.objects.get(pk=district.pk).case_count == 0
+
+
+def test_recounting_repairs_counts_the_triggers_could_not_keep(personas):
+    rows = [case_row(district=personas.district_b, contact=personas.other_district) for _ in range(2)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SET CONSTRAINTS ALL IMMEDIATE"
+        )  # no deferred checks pending: ALTER TABLE refuses them
+        cursor.execute(
+            "ALTER TABLE cases_case DISABLE TRIGGER case_totals_insert"
+        )  # a restore without triggers
+        create_cases(rows)
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("ALTER TABLE cases_case ENABLE TRIGGER case_totals_insert")
+        assert District.objects.get(pk=personas.district_b.pk).case_count == 0
+        cursor.execute("SELECT cases_recount_districts()")
+    _counts_match()
+
+
+def test_the_counting_triggers_fire_after_the_generation_triggers_of_the_same_statement():
+    """PostgreSQL fires a statement's triggers in name order. The generation triggers lock every district the
+    statement touches in id order; the counting triggers only update some of those rows afterwards, so one
+    statement never takes district rows out of id order (cases migration 0007)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'cases_case'::regclass AND NOT tgisinternal ORDER BY tgname"
+        )
+        names = [name for (name,) in cursor.fetchall()]
+    for event in ("insert", "update", "delete"):
+        assert names.index(f"case_list_{event}") < names.index(f"case_totals_{event}")
