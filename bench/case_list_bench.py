@@ -32,7 +32,6 @@ import json
 import os
 import platform
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -65,20 +64,18 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
-from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from bench.common import fetch, free_port, login_session, start_gunicorn, summarize  # noqa: E402
 from bench.generate_cases import vacuum  # noqa: E402
 from cases.models import Case, Module  # noqa: E402
 from contacts.models import User  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 EXPLAIN = ROOT / "bench" / "explain"
-GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 
 VIEWERS = {
     "metro": "metro.support@bench.example.org",  # Metro City Public Schools: 10,000 cases
@@ -161,52 +158,6 @@ def check_database() -> dict[str, Any]:
     return {"name": name, "cases": count, "postgresql": version, "settings": pg_settings}
 
 
-def login_sessions() -> dict[str, str]:
-    sessions = {}
-    for key, email in VIEWERS.items():
-        user = User.objects.get(email=email)
-        session = SessionStore()
-        session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        session.create()
-        sessions[key] = session.session_key
-    return sessions
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(port: int, cache_seconds: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
-        [
-            str(GUNICORN),
-            "portal.wsgi",
-            "--workers",
-            "2",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "CASE_LIST_CACHE_SECONDS": str(cache_seconds)},
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            status, _ = fetch(port, "/healthz", "")
-            if status == 200:
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.terminate()
-    raise SystemExit("gunicorn did not start")
-
-
 def worker_pids(master: int) -> list[int]:
     pids = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -230,28 +181,6 @@ def memory_kb(pid: int) -> dict[str, int]:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Measuring
-
-
-def fetch(port: int, path: str, session: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        conn.request("GET", path, headers={"Cookie": f"sessionid={session}", **(headers or {})})
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
-
-
-def summarize(samples_ms: list[float]) -> dict[str, float]:
-    ordered = sorted(samples_ms)
-    return {
-        "n": len(ordered),
-        "median_ms": round(statistics.median(ordered), 2),
-        "p95_ms": round(ordered[max(0, int(len(ordered) * 0.95 + 0.5) - 1)], 2),
-        "mean_ms": round(statistics.fmean(ordered), 2),
-        "min_ms": round(ordered[0], 2),
-        "max_ms": round(ordered[-1], 2),
-    }
 
 
 def sequential(
@@ -482,7 +411,7 @@ def main() -> int:
     # As autovacuum keeps a production database: statistics current, visibility map set (index-only scans).
     database["all_visible_case_pages"] = round(vacuum(), 3)
     call_command("collectstatic", interactive=False, verbosity=0)
-    sessions = login_sessions()
+    sessions = {key: login_session(email) for key, email in VIEWERS.items()}
     plan = scenarios()
 
     EXPLAIN.mkdir(parents=True, exist_ok=True)
@@ -495,7 +424,7 @@ def main() -> int:
     for name, cache_seconds in PASSES:
         print(f"{name} (CASE_LIST_CACHE_SECONDS={cache_seconds})", flush=True)
         port = free_port()
-        server = start_gunicorn(port, cache_seconds)
+        server = start_gunicorn(port, {"CASE_LIST_CACHE_SECONDS": str(cache_seconds)})
         try:
             results[name] = measure(port, plan, sessions, args)
             if name == "cache_on":  # the export is never cached: measured once

@@ -29,14 +29,10 @@ the page with 200 posts misses the issue's target (median ≤ 40 ms).
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import platform
 import secrets
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -66,8 +62,6 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
-from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.core.files.base import ContentFile  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
@@ -75,6 +69,7 @@ from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from bench.common import fetch, free_port, login_session, start_gunicorn, summarize  # noqa: E402
 from cases.demo import _demo_pdf, _demo_png  # noqa: E402
 from cases.models import Case, CaseEvent, Post, Recipient  # noqa: E402
 from cases.selectors.case_page import FEED_PAGE  # noqa: E402
@@ -83,7 +78,6 @@ from cases.workflow import Status  # noqa: E402
 from contacts.models import District, Role, User  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
-GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 SUBJECT = "Case page benchmark: 200 posts"
 SMALL_SUBJECT = "Case page benchmark: 1 post"
 TARGET_MEDIAN_MS = 40.0
@@ -190,73 +184,7 @@ def ensure_case(subject: str, posts: int) -> Case:
     return case
 
 
-def login_sessions(emails: list[str]) -> dict[str, str]:
-    sessions = {}
-    for email in emails:
-        user = User.objects.get(email=email)
-        session = SessionStore()
-        session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        session.create()
-        sessions[email] = session.session_key
-    return sessions
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def fetch(port: int, path: str, session: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        conn.request("GET", path, headers={"Cookie": f"sessionid={session}", **(headers or {})})
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
-
-
-def start_gunicorn(port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
-        [
-            str(GUNICORN),
-            "portal.wsgi",
-            "--workers",
-            "2",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=os.environ.copy(),
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if fetch(port, "/healthz", "")[0] == 200:
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.terminate()
-    raise SystemExit("gunicorn did not start")
-
-
 # --- measuring ---------------------------------------------------------------------------------------------------
-
-
-def summarize(samples_ms: list[float]) -> dict[str, float]:
-    ordered = sorted(samples_ms)
-    return {
-        "n": len(ordered),
-        "median_ms": round(statistics.median(ordered), 2),
-        "p95_ms": round(ordered[max(0, int(len(ordered) * 0.95 + 0.5) - 1)], 2),
-        "min_ms": round(ordered[0], 2),
-        "max_ms": round(ordered[-1], 2),
-    }
 
 
 def sequential(
@@ -312,7 +240,7 @@ def main() -> int:
     )
     if typical is None:
         raise SystemExit("No generated case with three posts or more in the district.")
-    sessions = login_sessions([SUPPORT, ADVISOR])
+    sessions = {email: login_session(email) for email in (SUPPORT, ADVISOR)}
     support, advisor = sessions[SUPPORT], sessions[ADVISOR]
     queries = query_counts(large, small)
 
