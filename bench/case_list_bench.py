@@ -69,9 +69,9 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from bench.common import fetch, free_port, login_session, start_gunicorn, summarize  # noqa: E402
+from bench.common import check_database, fetch, free_port, login_session, start_gunicorn, summarize  # noqa: E402
 from bench.generate_cases import vacuum  # noqa: E402
-from cases.models import Case, Module  # noqa: E402
+from cases.models import Module  # noqa: E402
 from contacts.models import User  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -140,22 +140,15 @@ def scenarios() -> list[Scenario]:
 # Set-up
 
 
-def check_database() -> dict[str, Any]:
-    name = connection.settings_dict["NAME"]
-    if "bench" not in name:
-        raise SystemExit(f"DATABASE_URL points at {name!r}; run the benchmark against the bench database.")
-    count = Case.objects.count()
-    if count < 100_000:
-        raise SystemExit(f"{name} holds {count:,} cases; run bench/generate_cases.py first.")
+def describe_database() -> dict[str, Any]:
+    database = check_database()
     with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        version = cursor.fetchone()[0]
         cursor.execute(
             "SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'work_mem', "
             "'effective_cache_size', 'random_page_cost', 'jit', 'max_parallel_workers_per_gather')"
         )
-        pg_settings = {n: f"{s}{' ' + u if u else ''}" for n, s, u in cursor.fetchall()}
-    return {"name": name, "cases": count, "postgresql": version, "settings": pg_settings}
+        database["settings"] = {n: f"{s}{' ' + u if u else ''}" for n, s, u in cursor.fetchall()}
+    return database
 
 
 def worker_pids(master: int) -> list[int]:
@@ -404,7 +397,7 @@ def main() -> int:
     args = parser.parse_args()
 
     load_before = os.getloadavg()
-    database = check_database()
+    database = describe_database()
     print(
         f"case list bench on {database['name']}: {database['cases']:,} cases, PostgreSQL {database['postgresql']}"
     )

@@ -69,7 +69,7 @@ from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from bench.common import fetch, free_port, login_session, start_gunicorn, summarize  # noqa: E402
+from bench.common import check_database, fetch, free_port, login_session, start_gunicorn, summarize  # noqa: E402
 from cases.demo import _demo_pdf, _demo_png  # noqa: E402
 from cases.models import Case, CaseEvent, Post, Recipient  # noqa: E402
 from cases.selectors.case_page import FEED_PAGE  # noqa: E402
@@ -89,17 +89,8 @@ WORDS = ["grade", "book", "attendance", "schedule", "transcript", "report", "exp
 # --- set-up ------------------------------------------------------------------------------------------------------
 
 
-def check_database() -> dict[str, Any]:
-    name = connection.settings_dict["NAME"]
-    if "bench" not in name:
-        raise SystemExit(f"DATABASE_URL points at {name!r}; run the benchmark against the bench database.")
-    count = Case.objects.count()
-    if count < 100_000:
-        raise SystemExit(f"{name} holds {count:,} cases; run bench/generate_cases.py first (issue 6).")
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        version = cursor.fetchone()[0]
-    return {"name": name, "cases": count, "posts": Post.objects.count(), "postgresql": version}
+def describe_database() -> dict[str, Any]:
+    return {**check_database(), "posts": Post.objects.count()}
 
 
 def _body(rng_index: int) -> str:
@@ -225,7 +216,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=300)
     args = parser.parse_args()
 
-    database = check_database()
+    database = describe_database()
     call_command("collectstatic", interactive=False, verbosity=0)
     large = ensure_case(SUBJECT, 200)
     small = ensure_case(SMALL_SUBJECT, 1)

@@ -13,6 +13,7 @@ import statistics
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
@@ -76,6 +77,25 @@ def login_session(email: str) -> str:
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     return str(session.session_key)
+
+
+def check_database(minimum_cases: int = 100_000) -> dict[str, Any]:
+    """The benchmark database's name, size and PostgreSQL version; stops unless it is a filled bench database
+    (never the development database)."""
+    from django.db import connection
+
+    from cases.models import Case
+
+    name = connection.settings_dict["NAME"]
+    if "bench" not in name:
+        raise SystemExit(f"DATABASE_URL points at {name!r}; run the benchmark against the bench database.")
+    count = Case.objects.count()
+    if count < minimum_cases:
+        raise SystemExit(f"{name} holds {count:,} cases; run bench/generate_cases.py first.")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        version = cursor.fetchone()[0]
+    return {"name": name, "cases": count, "postgresql": version}
 
 
 def summarize(samples_ms: list[float]) -> dict[str, float]:

@@ -429,9 +429,10 @@ def case_url(number: int) -> str:
 
 
 EXPORT_HEADER = [column.label for column in COLUMNS]
-_STATUS_LABELS = dict(Status.choices)
-_PRIORITY_LABELS = dict(Priority.choices)
-_TYPE_LABELS = dict(CaseType.choices)
+# The labels the list and its export show for stored codes.
+STATUS_LABELS = dict(Status.choices)
+PRIORITY_LABELS = dict(Priority.choices)
+TYPE_LABELS = dict(CaseType.choices)
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection, OWASP).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -463,10 +464,10 @@ def export_rows(ordered_cases: QuerySet[Case]) -> Iterator[list[str]]:
         yield [
             str(number),
             spreadsheet_safe(subject),
-            _STATUS_LABELS.get(status, status),
-            _PRIORITY_LABELS.get(priority, str(priority)),
+            STATUS_LABELS.get(status, status),
+            PRIORITY_LABELS.get(priority, str(priority)),
             spreadsheet_safe(module or ""),
-            _TYPE_LABELS.get(case_type, case_type),
+            TYPE_LABELS.get(case_type, case_type),
             spreadsheet_safe(f"{first} {last}".strip()),
             updated.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
             spreadsheet_safe(district),

@@ -192,7 +192,7 @@ def _chips(filterset: CaseFilter, state: State, scope: Scope) -> list[Link]:
     if data.get("module"):
         chip(f"Module: {filterset.modules[data['module']]}", "module")
     if data.get("case_type"):
-        chip(f"Case Type: {_TYPE_LABELS[data['case_type']]}", "case_type")
+        chip(f"Case Type: {listing.TYPE_LABELS[data['case_type']]}", "case_type")
     if data.get("contact"):
         chip(f"Contact: {data['contact'].strip()}", "contact")
     start, end = data.get("modified_from"), data.get("modified_to")
@@ -358,11 +358,6 @@ def _merge_by_district(
     return listing.MergeByDistrict(ids, sort.descending)
 
 
-_STATUS_LABELS = dict(Status.choices)
-_PRIORITY_LABELS = dict(Priority.choices)
-_TYPE_LABELS = dict(CaseType.choices)
-
-
 def _rows(rows: list[listing.ListRow]) -> list[dict[str, str]]:
     """Each row as the strings it shows. Rendering a page of 100 rows is the largest part of the list's time
     when every cell goes through a template lookup, a ``get_…_display`` call or the ``date`` filter."""
@@ -377,11 +372,11 @@ def _rows(rows: list[listing.ListRow]) -> list[dict[str, str]]:
                 "url": url(row.number),
                 "subject": row.subject,
                 "status": row.status,
-                "status_label": _STATUS_LABELS.get(row.status, row.status),
+                "status_label": listing.STATUS_LABELS.get(row.status, row.status),
                 "priority": str(row.priority),
-                "priority_label": _PRIORITY_LABELS.get(row.priority, str(row.priority)),
+                "priority_label": listing.PRIORITY_LABELS.get(row.priority, str(row.priority)),
                 "module": row.module or "",
-                "type_label": _TYPE_LABELS.get(row.case_type, row.case_type),
+                "type_label": listing.TYPE_LABELS.get(row.case_type, row.case_type),
                 "contact": f"{row.contact_first_name} {row.contact_last_name}".strip() or row.contact_email,
                 "modified_iso": local.isoformat(),
                 "modified_date": f"{local:%b} {local.day}, {local.year}",
@@ -504,13 +499,13 @@ def case_list(request: HttpRequest) -> HttpResponse:
         valid = context["valid"]
         if valid and not partial and empty_parameters:
             return HttpResponseRedirect(context["canonical_url"])  # the short, shareable address
-        region = _region(request, scope, context)
+        region = _region(request, context)
         if key and valid:
             listcache.put(key, region)
     return _respond(request, region, valid=valid, partial=partial)
 
 
-def _region(request: HttpRequest, scope: Scope, context: dict[str, Any]) -> listcache.CachedList:
+def _region(request: HttpRequest, context: dict[str, Any]) -> listcache.CachedList:
     """The list region rendered, with what the page around it needs."""
     return listcache.CachedList(
         html=render_to_string("cases/list.html#results", context, request),
@@ -550,9 +545,7 @@ def export_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     scope = _scope(request)
     filterset = _filterset(request, scope)
     if not filterset.is_valid():
-        return _respond(
-            request, _region(request, scope, _list_context(request, scope, filterset)), valid=False
-        )
+        return _respond(request, _region(request, _list_context(request, scope, filterset)), valid=False)
     data = filterset.form.cleaned_data
     search_text = (data.get("q") or "").strip()
     sort = listing.Sort.parse(data.get("sort"), searching=bool(search_text))
