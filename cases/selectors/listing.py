@@ -33,6 +33,9 @@ DEFAULT_PAGE_SIZE = 20
 # "Closed in the last 60 days": the cases that still offer the Re-open button (SPEC §3.2).
 RECENTLY_CLOSED = businesstime.REOPEN_WINDOW
 CONTACT_SUGGESTIONS = 10
+# The highest page number read as asked: a page past the end shows the last page, and a crafted page number
+# must not become an OFFSET that PostgreSQL refuses (bigint) or that reads millions of rows before finding none.
+MAX_PAGE = 100_000
 EXPORT_CHUNK = 2000
 
 
@@ -291,6 +294,11 @@ LIST_COLUMNS = (
 )
 
 
+def contact_label(first_name: str, last_name: str, email: str) -> str:
+    """The Contact column of the list and the export: the contact's name, or their address if they have none."""
+    return f"{first_name} {last_name}".strip() or email
+
+
 def list_rows(cases: QuerySet[Case]) -> list[ListRow]:
     """The table's columns of ``cases``, with the district, contact and module in the same query (no N+1)."""
     return [ListRow(*values) for values in cases.values_list(*LIST_COLUMNS)]
@@ -325,7 +333,7 @@ def page_of(
     index and the few of them merged (``_merged_numbers``).
     """
     try:
-        number = max(int(page), 1)
+        number = min(max(int(page), 1), MAX_PAGE)
     except (TypeError, ValueError):
         number = 1
     if searching:
@@ -454,13 +462,24 @@ def export_rows(ordered_cases: QuerySet[Case]) -> Iterator[list[str]]:
         "case_type",
         "contact__first_name",
         "contact__last_name",
+        "contact__email",
         "updated_at",
         "district__name",
     )
     tz = timezone.get_current_timezone()
-    for number, subject, status, priority, module, case_type, first, last, updated, district in rows.iterator(
-        chunk_size=EXPORT_CHUNK
-    ):
+    for (
+        number,
+        subject,
+        status,
+        priority,
+        module,
+        case_type,
+        first,
+        last,
+        email,
+        updated,
+        district,
+    ) in rows.iterator(chunk_size=EXPORT_CHUNK):
         yield [
             str(number),
             spreadsheet_safe(subject),
@@ -468,7 +487,7 @@ def export_rows(ordered_cases: QuerySet[Case]) -> Iterator[list[str]]:
             PRIORITY_LABELS.get(priority, str(priority)),
             spreadsheet_safe(module or ""),
             TYPE_LABELS.get(case_type, case_type),
-            spreadsheet_safe(f"{first} {last}".strip()),
+            spreadsheet_safe(contact_label(first, last, email)),
             updated.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
             spreadsheet_safe(district),
         ]
@@ -505,7 +524,7 @@ def contact_suggestions(
 ) -> list[User]:
     """Contacts of the viewer's districts (or of ``district_ids`` among them) whose name or e-mail address
     contains ``text``: the autocomplete of the Contact filter. Never anyone from another district."""
-    text = " ".join(text.split())
+    text = " ".join(text.replace("\x00", "").split())  # PostgreSQL text cannot hold NUL bytes
     if len(text) < 2:
         return []
     districts = visible_districts(viewer)

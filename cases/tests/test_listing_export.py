@@ -130,7 +130,9 @@ def test_export_holds_nothing_internal_and_nothing_of_other_districts(client, pe
         assert hidden not in body
 
 
-@pytest.mark.parametrize("persona", ["support", "read_only", "other_district", "advisor"])
+@pytest.mark.parametrize(
+    "persona", ["support", "technical", "implementation", "read_only", "other_district", "advisor"]
+)
 def test_every_persona_exports_only_what_they_may_see(client, personas, many, persona):
     user = getattr(personas, persona)
     numbers = {int(r[0]) for r in read_csv(export(client, user))[1:]}
@@ -143,6 +145,34 @@ def test_every_persona_exports_only_what_they_may_see(client, personas, many, pe
         assert len(numbers) == 131
     else:
         assert len(numbers) == 130
+
+
+def test_deactivated_accounts_and_visitors_export_nothing(client, personas, many):
+    response = export(client, personas.deactivated)
+    assert response.status_code == 302
+    assert "/login/" in response["Location"]
+
+
+def test_contact_of_two_districts_exports_the_chosen_one_or_all(client, personas, many):
+    riverbend = DistrictFactory(name="Riverbend Unified", slug="riverbend")
+    MembershipFactory(user=personas.support, district=riverbend, role=Role.READ_ONLY)
+    river = create_case(district=riverbend, contact=UserFactory(), subject="Riverbend only")
+    maple = {c.number for c in many}
+    everything = {int(r[0]) for r in read_csv(export(client, personas.support, "account=all"))[1:]}
+    assert everything == maple | {river.number}
+    only_river = [int(r[0]) for r in read_csv(export(client, personas.support, "account=riverbend"))[1:]]
+    assert only_river == [river.number]
+    assert export(client, personas.support, "account=cedar-falls").status_code == 400
+
+
+def test_export_names_a_contact_without_a_name_by_address_as_the_list_does(client, personas):
+    nameless = UserFactory(email="frontdesk@a.example.org", first_name="", last_name="")
+    MembershipFactory(user=nameless, district=personas.district_a)
+    create_case(district=personas.district_a, contact=nameless, subject="Front desk question")
+    row = read_csv(export(client, personas.support))[1]
+    assert row[EXPORT_HEADER.index("Contact")] == "frontdesk@a.example.org"
+    page = client.get(LIST).text
+    assert re.search(r'<td class="col-contact"[^>]*>\s*frontdesk@a\.example\.org\s*</td>', page), page[-3000:]
 
 
 def test_export_refuses_crafted_parameters_with_a_400(client, personas, many):

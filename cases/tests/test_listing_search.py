@@ -13,6 +13,7 @@ import pytest
 
 from cases import search
 from cases.models import Case
+from cases.tests.factories import submit_case
 from cases.tests.listing_helpers import (
     LIST,
     NOW,
@@ -218,3 +219,33 @@ def test_search_results_page_and_count_beyond_one_page(client, personas):
     past = client.get(LIST, {"q": "grade book", "page": "9"}).text
     assert listed_numbers(past) == listed_numbers(second)
     assert count_heading(past) == "25 cases for “grade book”"
+    # A page number beyond any OFFSET PostgreSQL takes is the last page too, not a database error.
+    crafted = client.get(LIST, {"q": "grade book", "page": "9" * 25})
+    assert crafted.status_code == 200
+    assert listed_numbers(crafted.text) == listed_numbers(second)
+
+
+def test_a_submitted_case_is_found_by_its_subject_and_description_at_once(client, personas):
+    """The submission service indexes what it stores: no rebuild, no delay."""
+    case = submit_case(
+        district=personas.district_a,
+        contact=personas.support,
+        subject="Teachers cannot post grades",
+        description="The grade book freezes for the whole science department.",
+    )
+    assert found(client, personas.support, "grade book post") == [case.number]
+    assert found(client, personas.support, "science department freezing") == [case.number]
+    assert found(client, personas.other_district, "grade book post") == []
+
+
+@pytest.mark.parametrize(
+    "persona", ["support", "technical", "implementation", "read_only", "other_district", "advisor"]
+)
+def test_every_persona_searches_only_the_cases_they_may_see(client, personas, district_cases, persona):
+    numbers = set(found(client, getattr(personas, persona), "grade book issues"))
+    of_a = {district_cases[key].number for key in ("subject", "description", "posted")}
+    expected = {
+        "other_district": {district_cases["other_district"].number},
+        "advisor": of_a | {district_cases["other_district"].number},
+    }.get(persona, of_a)
+    assert numbers == expected

@@ -377,7 +377,9 @@ def _rows(rows: list[listing.ListRow]) -> list[dict[str, str]]:
                 "priority_label": listing.PRIORITY_LABELS.get(row.priority, str(row.priority)),
                 "module": row.module or "",
                 "type_label": listing.TYPE_LABELS.get(row.case_type, row.case_type),
-                "contact": f"{row.contact_first_name} {row.contact_last_name}".strip() or row.contact_email,
+                "contact": listing.contact_label(
+                    row.contact_first_name, row.contact_last_name, row.contact_email
+                ),
                 "modified_iso": local.isoformat(),
                 "modified_date": f"{local:%b} {local.day}, {local.year}",
                 "modified_time": f"{local.hour % 12 or 12}:{local:%M} {'AM' if local.hour < 12 else 'PM'}",
