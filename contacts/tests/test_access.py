@@ -140,7 +140,9 @@ def test_the_fast_membership_loader_gives_what_the_queryset_gives(personas, djan
     user = personas.support
     zeta = DistrictFactory(name="Zeta Unified", slug="zeta", state="IA", is_active=False)
     MembershipFactory(user=user, district=zeta, role=Role.READ_ONLY)
-    MembershipFactory(user=user, district=DistrictFactory(name="Alpha Schools", slug="alpha"), is_active=False)
+    MembershipFactory(
+        user=user, district=DistrictFactory(name="Alpha Schools", slug="alpha"), is_active=False
+    )
     for person in [*personas.all().values(), AnonymousUser()]:
         expected = list(active_memberships(person))
         with django_assert_num_queries(1 if person.is_authenticated and person.is_active else 0):
