@@ -33,8 +33,8 @@ DEFAULT_PAGE_SIZE = 20
 # "Closed in the last 60 days": the cases that still offer the Re-open button (SPEC §3.2).
 RECENTLY_CLOSED = businesstime.REOPEN_WINDOW
 CONTACT_SUGGESTIONS = 10
-# The highest page number read as asked: a page past the end shows the last page, and a crafted page number
-# must not become an OFFSET that PostgreSQL refuses (bigint) or that reads millions of rows before finding none.
+# The highest page number read as asked (a page past the end shows the last page): a crafted page number must not
+# become an OFFSET beyond what PostgreSQL takes (bigint), which would be a database error.
 MAX_PAGE = 100_000
 EXPORT_CHUNK = 2000
 

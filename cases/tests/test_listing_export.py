@@ -147,7 +147,7 @@ def test_every_persona_exports_only_what_they_may_see(client, personas, many, pe
         assert len(numbers) == 130
 
 
-def test_deactivated_accounts_and_visitors_export_nothing(client, personas, many):
+def test_a_deactivated_account_exports_nothing(client, personas, many):
     response = export(client, personas.deactivated)
     assert response.status_code == 302
     assert "/login/" in response["Location"]

@@ -8,6 +8,7 @@ from django.http import Http404
 from contacts.access import (
     ROLE_CAPABILITIES,
     Capability,
+    _memberships_query,
     active_memberships,
     get_district_for_viewer,
     has_capability,
@@ -140,6 +141,10 @@ def test_the_fast_membership_loader_gives_what_the_queryset_gives(personas, djan
     user = personas.support
     zeta = DistrictFactory(name="Zeta Unified", slug="zeta", state="IA", is_active=False)
     MembershipFactory(user=user, district=zeta, role=Role.READ_ONLY)
+    # Created last, listed first: the order is the districts' names, not the rows' ids.
+    MembershipFactory(
+        user=user, district=DistrictFactory(name="Aspen Valley", slug="aspen"), role=Role.TECHNICAL
+    )
     MembershipFactory(
         user=user, district=DistrictFactory(name="Alpha Schools", slug="alpha"), is_active=False
     )
@@ -150,9 +155,27 @@ def test_the_fast_membership_loader_gives_what_the_queryset_gives(personas, djan
         assert [_fields(m) for m in loaded] == [_fields(m) for m in expected]
         assert [type(m) for m in loaded] == [Membership] * len(expected)
     loaded = load_active_memberships(user)
-    assert [m.district.slug for m in loaded] == ["maple-grove", "zeta"]
+    assert [m.district.slug for m in loaded] == ["aspen", "maple-grove", "zeta"]
     with django_assert_num_queries(0):  # the district came with the membership
-        assert loaded[1].district.state == "IA"
-        assert loaded[1].district.is_active is False
+        assert loaded[2].district.state == "IA"
+        assert loaded[2].district.is_active is False
     assert not loaded[0]._state.adding
     assert loaded[0]._state.db == "default"
+
+
+def test_the_fast_membership_loader_applies_what_a_field_converts_on_reading(personas, monkeypatch):
+    """A field that converts what the database returns (``from_db_value``) is converted as the ORM does."""
+    name = District._meta.get_field("name")
+    monkeypatch.setattr(
+        name, "get_db_converters", lambda connection: [lambda value, expression, conn: value.upper()]
+    )
+    _memberships_query.cache_clear()
+    try:
+        assert [m.district.name for m in active_memberships(personas.support)] == [
+            "MAPLE GROVE PUBLIC SCHOOLS"
+        ]
+        assert [m.district.name for m in load_active_memberships(personas.support)] == [
+            "MAPLE GROVE PUBLIC SCHOOLS"
+        ]
+    finally:
+        _memberships_query.cache_clear()
