@@ -53,6 +53,9 @@ else:
     from bench.common import GUNICORN, check_database, fetch, free_port, login_session
 
 SCENARIOS = ("floor", "list_district", "list_five", "filtered", "search_district")
+MEMBERSHIPS_VIEWER = "five.districts@bench.example.org"  # the viewer of list_five
+# CPU timings of one process alone: other load only ever adds to them, so the lowest round is the measure.
+LOWEST = {"worker_alone_us", "memberships_queryset_us", "memberships_loader_us"}
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -154,7 +157,29 @@ def in_process(paths: dict[str, tuple[str, str]], calls: int) -> dict[str, float
         for _ in range(calls):
             call(path, session)
         result[key] = (time.process_time() - start) / calls * 1e6
+    result.update(memberships(calls))
     return result
+
+
+def memberships(calls: int) -> dict[str, float]:
+    """CPU per read of a viewer's memberships (five districts), as the queryset and, where the checkout has it, as
+    ``load_active_memberships``: the two in turn, so that other load slows both alike."""
+    from contacts import access
+    from contacts.models import User
+
+    user = User.objects.get(email=MEMBERSHIPS_VIEWER)
+    readers = {"memberships_queryset_us": lambda: list(access.active_memberships(user))}
+    if hasattr(access, "load_active_memberships"):
+        readers["memberships_loader_us"] = lambda: access.load_active_memberships(user)
+    spent = dict.fromkeys(readers, 0.0)
+    for round_number in range(10):
+        for key, read in readers.items():
+            start = time.process_time()
+            for _ in range(calls // 10):
+                read()
+            if round_number:  # the first round warms up
+                spent[key] += time.process_time() - start
+    return {key: total / (calls // 10 * 9) * 1e6 for key, total in spent.items()}
 
 
 def measure_in_process(source: Path, paths: dict[str, tuple[str, str]], calls: int) -> dict[str, float]:
@@ -209,6 +234,8 @@ def main() -> int:
                 for scenario in plan:
                     row = measure(port, scenario, sessions[scenario.viewer], args.connections, args.duration)
                     row["worker_alone_us"] = worker_alone[scenario.key]
+                    if scenario.key == "floor":
+                        row.update({k: v for k, v in worker_alone.items() if k.startswith("memberships_")})
                     samples[str(source)][scenario.key].append(row)
                     print(f"round {round_number} {source.name:<20} {scenario.key:<16} median {row['median_ms']:6.1f} ms "
                           f"{row['requests_per_s']:7.1f} req/s  CPU per request {row['total_us']:6.0f} us "
@@ -222,9 +249,7 @@ def main() -> int:
     for source, by_scenario in samples.items():
         medians = {
             key: {
-                field: round(
-                    (min if field == "worker_alone_us" else statistics.median)(r[field] for r in rows), 2
-                )
+                field: round((min if field in LOWEST else statistics.median)(r[field] for r in rows), 2)
                 for field in rows[0]
             }
             for key, rows in by_scenario.items()
@@ -286,6 +311,22 @@ def _markdown(payload: dict[str, Any], plan: list[clb.Scenario]) -> str:
                 f"{row['redis_us']:,.0f} | {row['cpu_x_floor']:.2f} | {row['worker_alone_us']:,.0f} | "
                 f"{row['worker_alone_x_floor']:.2f} |"
             )
+    lines += [
+        "",
+        "Reading the memberships of a viewer of five districts, CPU per read (worker alone, lowest round):",
+        "",
+    ]
+    for result in payload["results"].values():
+        floor = result["scenarios"]["floor"]
+        readers = [
+            f"{label} {floor[key]:,.0f} µs"
+            for key, label in (
+                ("memberships_queryset_us", "the queryset"),
+                ("memberships_loader_us", "the loader"),
+            )
+            if key in floor
+        ]
+        lines.append(f"- {result['commit']}: {', '.join(readers)}")
     return "\n".join(lines) + "\n"
 
 
