@@ -36,8 +36,11 @@ def fetch(port: int, path: str, session: str, headers: dict[str, str] | None = N
         conn.close()
 
 
-def start_gunicorn(port: int, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    """gunicorn with 2 sync workers (DEBUG off, as the calling script configured), answering /healthz."""
+def start_gunicorn(
+    port: int, env: dict[str, str] | None = None, source: Path = ROOT
+) -> subprocess.Popen[bytes]:
+    """gunicorn with 2 sync workers (DEBUG off, as the calling script configured), answering /healthz, serving
+    the code of ``source`` (this checkout, or another one for an A/B)."""
     process = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
         [
             str(GUNICORN),
@@ -49,8 +52,8 @@ def start_gunicorn(port: int, env: dict[str, str] | None = None) -> subprocess.P
             "--log-level",
             "warning",
         ],
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
+        cwd=source,
+        env={**os.environ, "PYTHONPATH": str(source), **(env or {})},
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -60,7 +63,7 @@ def start_gunicorn(port: int, env: dict[str, str] | None = None) -> subprocess.P
         except OSError:
             time.sleep(0.2)
     process.terminate()
-    raise SystemExit("gunicorn did not start")
+    raise SystemExit(f"gunicorn did not start in {source}")
 
 
 def login_session(email: str) -> str:

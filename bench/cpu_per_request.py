@@ -50,7 +50,7 @@ if CHILD:
 else:
     # Sets the benchmark's environment (settings, secret key) and runs django.setup(); gunicorn inherits it.
     from bench import case_list_bench as clb
-    from bench.common import GUNICORN, check_database, fetch, free_port, login_session
+    from bench.common import check_database, fetch, free_port, login_session, start_gunicorn
 
 SCENARIOS = ("floor", "list_district", "list_five", "filtered", "search_district")
 MEMBERSHIPS_VIEWER = "five.districts@bench.example.org"  # the viewer of list_five
@@ -78,32 +78,6 @@ def cpu_ticks() -> dict[str, int]:
         elif name.startswith("redis-server"):
             totals["redis"] += ticks
     return totals
-
-
-def start_server(source: Path, port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
-        [
-            str(GUNICORN),
-            "portal.wsgi",
-            "--workers",
-            "2",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=source,
-        env={**os.environ, "PYTHONPATH": str(source)},
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if fetch(port, "/healthz", "")[0] == 200:
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.terminate()
-    raise SystemExit(f"gunicorn did not start in {source}")
 
 
 def measure(
@@ -229,7 +203,7 @@ def main() -> int:
         for source in sources:
             worker_alone = measure_in_process(source, handler_paths, args.calls)
             port = free_port()
-            server = start_server(source, port)
+            server = start_gunicorn(port, source=source)
             try:
                 for scenario in plan:
                     row = measure(port, scenario, sessions[scenario.viewer], args.connections, args.duration)
