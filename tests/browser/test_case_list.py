@@ -12,6 +12,8 @@ from cases.casetypes import CaseType
 from cases.models import Module, Priority
 from cases.tests.listing_helpers import case_row, create_cases
 from cases.workflow import Status
+from contacts.models import Role
+from contacts.tests.factories import DistrictFactory, MembershipFactory
 from tests.browser.conftest import assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -205,3 +207,26 @@ def test_the_list_works_with_javascript_off(browser, live_server, personas, dist
         expect(page.locator(".results-bar__meta")).to_contain_text("Showing 11\u201320")
     finally:
         context.close()
+
+
+def test_a_contact_of_two_districts_on_a_phone_gets_no_sideways_scrolling(
+    page: Page, live_server, personas, district_cases
+):
+    """The header's district switcher and the cards fit a 390-pixel screen; the badges keep their size."""
+    riverbend = DistrictFactory(name="Riverbend Unified School District", slug="riverbend")
+    MembershipFactory(user=personas.support, district=riverbend, role=Role.READ_ONLY)
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, live_server, personas)
+    page.goto(live_server.url + "/cases/?account=all")
+    expect(page.get_by_label("District", exact=True)).to_be_visible()
+    expect(page.locator("#results-heading")).to_have_text("45 cases")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    switch = page.get_by_role("button", name="Switch").bounding_box()
+    assert switch is not None
+    assert switch["x"] + switch["width"] <= 390
+    badge = rows(page).first.locator(".priority").bounding_box()  # "High": a pill, not a bar across the card
+    cell = rows(page).first.locator("td.col-priority").bounding_box()
+    assert badge is not None
+    assert cell is not None
+    assert badge["width"] < cell["width"] / 4
+    assert_accessible(page)
