@@ -157,8 +157,9 @@ def load_active_memberships(user: Viewer) -> list[Membership]:
     with SQL built once per process.
 
     Every page a contact opens reads their memberships (the district switcher, the case list's scope and its
-    cache key): building the queryset cost five times what PostgreSQL needs to answer it (bench/README.md).
-    A test checks that both give equal objects, field by field.
+    cache key). Through the queryset a five-district contact's read took 0.53 ms of CPU, this way 0.12 ms
+    (bench/results/cpu_per_request.md): Django spent the difference building the same query each time.
+    Tests check that both give equal objects, field by field.
     """
     if not user.is_authenticated or not user.is_active:
         return []
