@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 
 from contacts.models import District, Role, User
-from contacts.tests.factories import PASSWORD, DistrictFactory, MembershipFactory, UserFactory
+from contacts.tests.factories import PASSWORD, AdvisorFactory, DistrictFactory, MembershipFactory, UserFactory
 
 # Password hashing is deliberately slow in production; tests only need it to work.
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -61,7 +61,7 @@ def personas(db: None) -> Personas:
         implementation=contact("implementation@a.example.org", a, Role.IMPLEMENTATION),
         read_only=contact("readonly@a.example.org", a, Role.READ_ONLY),
         other_district=contact("contact@b.example.org", b, Role.SUPPORT),
-        advisor=UserFactory(email="advisor@support.example.com", is_staff=True),
+        advisor=AdvisorFactory(email="advisor@support.example.com"),
         deactivated=contact("former@a.example.org", a, Role.SUPPORT, is_active=False),
     )
 

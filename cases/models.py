@@ -119,15 +119,17 @@ class NextCaseNumber(Func):
         super().__init__(Value("cases_case_number_seq"))
 
 
+def advisor_choices() -> Q:
+    """Who a case can be assigned to: the people who hold the advisor role."""
+    return Q(pk__in=User.objects.advisors().values("pk"))
+
+
 class CaseQuerySet(models.QuerySet["Case"]):
     def visible_to(self, user: User | Any) -> CaseQuerySet:
-        """The cases a person may read: every case for an advisor, their districts' cases for a contact with
-        an active membership, nothing for anyone else (DESIGN §2 rule 1)."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_staff:
+        """The cases of the districts the person may see (``District.objects.visible_to``, DESIGN §2 rule 1)."""
+        if getattr(user, "is_advisor", False):
             return self.all()
-        return self.filter(district__memberships__user=user, district__memberships__is_active=True)
+        return self.filter(district__in=District.objects.visible_to(user))
 
     def open(self) -> CaseQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
@@ -160,7 +162,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="cases_assigned",
-        limit_choices_to={"is_staff": True},
+        limit_choices_to=advisor_choices,
     )
     dev_issue = models.ForeignKey(
         DevIssue, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"

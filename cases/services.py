@@ -179,7 +179,7 @@ def case_submit(
         status_changed_at=now,
     )
     search.index_case(case)
-    recipients = [contact] if submitter == contact or submitter.is_staff else [contact, submitter]
+    recipients = [contact] if submitter == contact or is_advisor(submitter) else [contact, submitter]
     Recipient.objects.bulk_create([Recipient(case=case, user=u, added_by=submitter) for u in recipients])
     _event(
         case, CaseEvent.Kind.CREATED, submitter, now, new=Status.NEW, type=spec.key, priority=priority.label
@@ -633,7 +633,7 @@ def recipients_to_notify(case: Case, *, exclude: User | None = None) -> list[Use
     users = (
         User.objects.filter(case_subscriptions__case=case, is_active=True)
         .filter(
-            Q(is_staff=True)
+            Q(pk__in=User.objects.advisors().values("pk"))
             | Q(
                 id__in=Membership.objects.filter(district_id=case.district_id, is_active=True).values(
                     "user_id"

@@ -62,7 +62,8 @@ Viewer = User | AnonymousUser
 
 
 def is_advisor(user: Viewer) -> bool:
-    return bool(user.is_authenticated and user.is_active and user.is_staff)
+    """Whether the person holds the advisor role (``User.objects.advisors()``): staff status alone is not enough."""
+    return isinstance(user, User) and user.is_advisor
 
 
 def visible_districts(user: Viewer) -> QuerySet[District]:

@@ -110,6 +110,9 @@ class MembershipAdmin(admin.ModelAdmin):
     list_select_related = ["user", "district"]
 
 
+ADMINISTRATORS_ONLY = frozenset({"is_staff", "is_superuser", "groups", "user_permissions"})
+
+
 class PortalUserCreationForm(AdminUserCreationForm):
     class Meta:
         model = User
@@ -151,6 +154,23 @@ class UserAdmin(DjangoUserAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).prefetch_related("memberships__district")
+
+    def get_fieldsets(self, request: HttpRequest, obj: User | None = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or request.user.is_superuser:
+            return fieldsets
+        # Advisors manage contacts' accounts; staff status, groups and permissions are administrators' alone.
+        # A field left out of the form is left out of the save too, whatever the POST holds.
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in ADMINISTRATORS_ONLY]})
+            for name, options in fieldsets
+        ]
+
+    def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        # Staff accounts (an advisor's own included) are read-only to advisors: administrators manage them.
+        if obj is not None and (obj.is_staff or obj.is_superuser) and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
 
     @admin.display(description="districts")
     def districts(self, obj: User) -> str:

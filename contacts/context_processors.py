@@ -4,14 +4,14 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from contacts.access import ROLE_CAPABILITIES, Capability, request_memberships
+from contacts.access import ROLE_CAPABILITIES, Capability, is_advisor, request_memberships
 from contacts.districts import current_district
 from contacts.models import Role
 
 
 def districts(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated or user.is_staff:
+    if user is None or not user.is_authenticated or is_advisor(user):
         return {}
     memberships = request_memberships(request)
     return {

@@ -3,9 +3,10 @@ existing accounts are left alone."""
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 
 from contacts.models import District, Membership, Role, User
+from contacts.roles import ADVISORS_GROUP
 
 DEMO_PASSWORD = "portal-demo-2026"  # noqa: S105 - published demo login, printed by the command
 
@@ -130,8 +131,6 @@ MEMBERSHIPS = [
     ("ray.cooper@prairieview.example.org", "prairie-view", Role.TECHNICAL, True),
 ]
 
-ADVISOR_APPS = ["contacts", "cases", "notifications", "surveys"]
-
 
 def seed_people() -> dict[str, User]:
     """Create or update the demo districts, people and memberships; return the people by email."""
@@ -140,8 +139,7 @@ def seed_people() -> dict[str, User]:
         districts[slug], _ = District.objects.update_or_create(
             slug=slug, defaults={"name": name, "state": state}
         )
-    advisors, _ = Group.objects.get_or_create(name="Advisors")
-    advisors.permissions.set(Permission.objects.filter(content_type__app_label__in=ADVISOR_APPS))
+    advisors = Group.objects.get(name=ADVISORS_GROUP)  # made by migrate (contacts/roles.py)
     users = {}
     for p in PEOPLE:
         user = User.objects.filter(email=p.email).first()

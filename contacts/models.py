@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
-from django.contrib.auth.models import AnonymousUser, PermissionsMixin
+from django.contrib.auth.models import AnonymousUser, Permission, PermissionsMixin
 from django.db import models
 from django.db.models import Count, ExpressionWrapper, Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 
 class Role(models.TextChoices):
@@ -31,8 +32,32 @@ RECOMMENDED_SUPPORT_CONTACTS = 2
 RECOMMENDED_TECHNICAL_CONTACTS = 1
 
 
+# The advisor role (contacts/roles.py): an active staff account holding this permission, or a superuser.
+ADVISOR_PERMISSION = ("contacts", "work_cases")
+
+
+class UserQuerySet(models.QuerySet["User"]):
+    def advisors(self) -> UserQuerySet:
+        """The people who hold the advisor role: active staff accounts with the advisor permission, directly or
+        through a group, and active staff superusers. The one definition of "advisor" (``User.is_advisor``
+        asks it too); a staff account without the permission is not an advisor."""
+        app_label, codename = ADVISOR_PERMISSION
+        role = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+        direct = User.user_permissions.through.objects.filter(permission__in=role).values("user_id")
+        grouped = User.groups.through.objects.filter(group__permissions__in=role).values("user_id")
+        return self.filter(is_active=True, is_staff=True).filter(
+            Q(is_superuser=True) | Q(pk__in=direct) | Q(pk__in=grouped)
+        )
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
+
+    def get_queryset(self) -> UserQuerySet:
+        return UserQuerySet(self.model, using=self._db)
+
+    def advisors(self) -> UserQuerySet:
+        return self.get_queryset().advisors()
 
     def get_by_natural_key(self, username: str | None) -> User:
         # Addresses are stored lower-cased; match what a person types regardless of case.
@@ -74,9 +99,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text="Deactivated accounts cannot log in and receive no e-mail.",
     )
     is_staff = models.BooleanField(
-        "advisor",
+        "staff",
         default=False,
-        help_text="Advisors are support employees: they work cases in the admin, for every district.",
+        help_text=(
+            "Support employees who may log in to the workbench. Only members of the Advisors group (or "
+            "administrators) see and work district cases."
+        ),
     )
     date_joined = models.DateTimeField(default=timezone.now)
     last_activity_at = models.DateTimeField(
@@ -101,6 +129,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["last_name", "first_name", "email"]
+        permissions = [("work_cases", "Work every district's cases as an advisor")]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email
@@ -120,9 +149,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     def get_short_name(self) -> str:
         return self.first_name or self.email
 
-    @property
+    @cached_property
     def is_advisor(self) -> bool:
-        return self.is_active and self.is_staff
+        """Whether the person holds the advisor role (``User.objects.advisors()``); read once per object, so once
+        per request for the logged-in person. Contacts cost no query."""
+        if not (self.is_active and self.is_staff):
+            return False
+        return self.is_superuser or User.objects.advisors().filter(pk=self.pk).exists()
 
 
 class DistrictQuerySet(models.QuerySet["District"]):
@@ -131,7 +164,7 @@ class DistrictQuerySet(models.QuerySet["District"]):
         person has an active membership. Nothing for anyone else."""
         if not user.is_authenticated or not user.is_active:
             return self.none()
-        if user.is_staff:
+        if user.is_advisor:
             return self.all()
         return self.filter(memberships__user=user, memberships__is_active=True)
 

@@ -25,7 +25,7 @@ from cases.services import case_assign, case_close, case_reopen, case_set_status
 from cases.tests.factories import CaseFactory, DevIssueFactory, put_in_status, submit_case
 from cases.workflow import Status, WorkflowError
 from contacts.models import Membership
-from contacts.tests.factories import UserFactory
+from contacts.tests.factories import AdvisorFactory
 from notifications.models import OutboundEmail
 
 pytestmark = pytest.mark.django_db
@@ -581,7 +581,7 @@ def test_assigning_a_new_case_makes_it_assigned(personas, new_case):
 
 def test_assigning_a_reopened_case_makes_it_assigned(personas, case_in):
     case = case_in(S.REOPENED)
-    colleague = UserFactory(is_staff=True)
+    colleague = AdvisorFactory()
     case_assign(actor=personas.advisor, case=case, assignee=colleague)
     case = Case.objects.get(pk=case.pk)
     assert (case.status, case.assigned_to) == (S.ASSIGNED, colleague)
@@ -592,7 +592,7 @@ def test_assigning_a_reopened_case_makes_it_assigned(personas, case_in):
 def test_reassigning_an_open_case_changes_the_owner_not_the_status(personas, case_in, source):
     case = case_in(source)
     before = snapshot(case)
-    colleague = UserFactory(is_staff=True, first_name="Robin", last_name="Ng")
+    colleague = AdvisorFactory(first_name="Robin", last_name="Ng")
     case_assign(actor=personas.advisor, case=case, assignee=colleague)
     after = Case.objects.get(pk=case.pk)
     assert (after.status, after.assigned_to) == (source, colleague)
@@ -605,9 +605,7 @@ def test_reassigning_an_open_case_changes_the_owner_not_the_status(personas, cas
 @pytest.mark.parametrize("assignee", ["support", "read_only", "deactivated_advisor"])
 def test_cases_are_assigned_only_to_active_advisors(personas, new_case, assignee):
     user = (
-        UserFactory(is_staff=True, is_active=False)
-        if assignee == "deactivated_advisor"
-        else getattr(personas, assignee)
+        AdvisorFactory(is_active=False) if assignee == "deactivated_advisor" else getattr(personas, assignee)
     )
     before = snapshot(new_case)
     with pytest.raises(ValidationError) as refused:
@@ -627,7 +625,7 @@ def test_a_closed_case_cannot_be_assigned(personas, case_in):
     case = case_in(S.CLOSED)
     before = snapshot(case)
     with pytest.raises(WorkflowError, match="closed"):
-        case_assign(actor=personas.advisor, case=case, assignee=UserFactory(is_staff=True))
+        case_assign(actor=personas.advisor, case=case, assignee=AdvisorFactory())
     assert snapshot(case) == before
 
 
@@ -670,7 +668,7 @@ def outcome_kinds(results: list[tuple[str, Any]]) -> list[str]:
 
 @pytest.mark.django_db(transaction=True)
 def test_two_advisors_setting_the_same_status_at_once_apply_it_once(personas, bare_case):
-    colleague = UserFactory(is_staff=True)
+    colleague = AdvisorFactory()
     results = run_together(
         lambda: case_set_status(actor=personas.advisor, case=bare_case, status=S.PENDING_CUSTOMER_INPUT),
         lambda: case_set_status(actor=colleague, case=bare_case, status=S.PENDING_CUSTOMER_INPUT),
@@ -726,7 +724,7 @@ def test_a_contact_closing_while_an_advisor_asks_for_input_never_loses_the_close
 @pytest.mark.django_db(transaction=True)
 def test_two_advisors_taking_a_new_case_at_once_move_it_to_assigned_once(personas):
     case = CaseFactory(district=personas.district_a, contact=personas.support)
-    colleague = UserFactory(is_staff=True)
+    colleague = AdvisorFactory()
     results = run_together(
         lambda: case_assign(actor=personas.advisor, case=case, assignee=personas.advisor),
         lambda: case_assign(actor=colleague, case=case, assignee=colleague),
@@ -739,7 +737,7 @@ def test_two_advisors_taking_a_new_case_at_once_move_it_to_assigned_once(persona
 @pytest.mark.django_db(transaction=True)
 def test_the_advisor_who_loses_the_race_for_a_new_case_is_told(personas):
     case = CaseFactory(district=personas.district_a, contact=personas.support)
-    colleague = UserFactory(is_staff=True)
+    colleague = AdvisorFactory()
     results = run_together(
         lambda: case_assign(actor=personas.advisor, case=case, assignee=personas.advisor, take=True),
         lambda: case_assign(actor=colleague, case=case, assignee=colleague, take=True),

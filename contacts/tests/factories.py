@@ -1,6 +1,8 @@
 import factory
+from django.contrib.auth.models import Group
 
 from contacts.models import District, Membership, Role, User
+from contacts.roles import ADVISORS_GROUP
 
 PASSWORD = "correct-horse-battery-1"
 
@@ -38,3 +40,15 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     district = factory.SubFactory(DistrictFactory)
     role = Role.SUPPORT
+
+
+class AdvisorFactory(UserFactory):
+    """A support employee holding the advisor role (a member of the Advisors group that migrate keeps)."""
+
+    email = factory.Sequence(lambda n: f"advisor{n}@support.example.com")
+    is_staff = True
+
+    @factory.post_generation
+    def _advisor_group(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            self.groups.add(Group.objects.get(name=ADVISORS_GROUP))
