@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from portal.lib import businesstime
+from portal.validators import SINGLE_LINE_MESSAGE, is_single_line, single_line
 
 
 class CaseType(models.TextChoices):
@@ -62,10 +63,13 @@ class Detail:
         common: dict[str, Any] = {"label": self.label, "help_text": self.help, "required": self.required}
         match self.kind:
             case "text":
-                return forms.CharField(max_length=255, **common)
+                return forms.CharField(max_length=255, validators=[single_line], **common)
             case "phone":
                 return forms.CharField(
-                    max_length=40, widget=forms.TextInput(attrs={"autocomplete": "tel"}), **common
+                    max_length=40,
+                    widget=forms.TextInput(attrs={"autocomplete": "tel"}),
+                    validators=[single_line],
+                    **common,
                 )
             case "email":
                 return forms.EmailField(max_length=254, **common)
@@ -599,6 +603,8 @@ def clean_details(spec: CaseTypeSpec, values: Mapping[str, Any], *, today: date)
             errors[d.name] = (
                 "This field is required." if d.kind != "confirm" else "Please confirm to continue."
             )
+        elif d.kind in {"text", "phone"} and not is_single_line(value):
+            errors[d.name] = SINGLE_LINE_MESSAGE
         elif d.kind in {"choice", "multi"} and value:
             allowed = {key for key, _ in d.choices}
             chosen = value if isinstance(value, list) else [value]

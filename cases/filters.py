@@ -15,6 +15,7 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
 
@@ -23,6 +24,7 @@ from cases.casetypes import CaseType
 from cases.models import Case, Module, Priority
 from cases.selectors import listing
 from cases.workflow import Status
+from portal.validators import ascii_digits
 
 MAX_CASE_NUMBER = 2**63 - 1
 ALL_DISTRICTS = "all"
@@ -56,6 +58,8 @@ class CaseNumberField(forms.IntegerField):
     def to_python(self, value: Any) -> int | None:
         if isinstance(value, str):
             value = value.strip().removeprefix("#").strip()
+            if value and not ascii_digits(value):
+                raise ValidationError(self.error_messages["invalid"], code="invalid")
         return super().to_python(value)
 
 

@@ -17,6 +17,7 @@ from cases.casetypes import CaseTypeSpec, clean_details
 from cases.models import PRIORITY_HELP, Module, Priority
 from cases.services import CRITICAL_ONLY_FOR_OUTAGES
 from contacts.models import District, Membership, Role, User
+from portal.validators import single_line
 
 # Tooltips of the fields every type shares (seed 002, "Case Fields").
 ACCOUNT_HELP = (
@@ -102,7 +103,9 @@ class CaseForm(forms.Form):
             self.fields["priority"].widget.choices = [
                 (p.value, f"{p.label}: {PRIORITY_HELP[p]}") for p in Priority if p != Priority.CRITICAL
             ]
-        self.fields["subject"] = forms.CharField(max_length=255, label="Subject", help_text=SUBJECT_HELP)
+        self.fields["subject"] = forms.CharField(
+            max_length=255, label="Subject", help_text=SUBJECT_HELP, validators=[single_line]
+        )
         self.fields["description"] = forms.CharField(
             max_length=20000,
             label="Description",

@@ -50,6 +50,7 @@ from contacts.models import District, Membership, Role, User
 from notifications.outbox import enqueue_email
 from portal.lib import businesstime
 from portal.lib.sanitize import html_to_text, sanitize_html
+from portal.validators import SINGLE_LINE_MESSAGE, is_single_line
 
 SUBJECT_MAX = 255
 CRITICAL_ONLY_FOR_OUTAGES = (
@@ -143,6 +144,8 @@ def case_submit(
         errors["subject"] = "Enter a subject."
     elif len(subject) > SUBJECT_MAX:
         errors["subject"] = f"Keep the subject under {SUBJECT_MAX} characters."
+    elif not is_single_line(subject):
+        errors["subject"] = SINGLE_LINE_MESSAGE
     if not description:
         errors["description"] = "Describe the issue or request."
     try:

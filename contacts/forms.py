@@ -4,10 +4,8 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
-from django.db import transaction
-from django.utils import timezone
 
-from notifications.outbox import enqueue_email
+from contacts.passwords import request_password_reset
 
 
 class LoginForm(AuthenticationForm):
@@ -34,8 +32,8 @@ class LoginForm(AuthenticationForm):
 
 
 class ResetForm(PasswordResetForm):
-    """Password reset through the e-mail outbox (``templates/emails/password_reset/``); Django's view still
-    decides who gets a link (active accounts with a usable password only) and always shows the same page."""
+    """Password reset that does the same work for every address (``contacts.passwords``): the lookup and the
+    e-mail happen in a worker, so the answer's timing does not tell whether the address has an account."""
 
     email = forms.EmailField(
         label="Email address",
@@ -43,23 +41,5 @@ class ResetForm(PasswordResetForm):
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
 
-    def send_mail(
-        self,
-        subject_template_name: str,
-        email_template_name: str,
-        context: dict[str, Any],
-        from_email: str | None,
-        to_email: str,
-        html_email_template_name: str | None = None,
-    ) -> None:
-        user = context["user"]
-        # One e-mail per request: asking twice sends two links (both work until one is used). The key holds
-        # no secret: advisors see keys in the admin, and the token would be a live login link.
-        key = f"password-reset-user-{user.pk}-{timezone.now():%Y%m%dT%H%M%S.%f}"
-        with transaction.atomic():
-            enqueue_email(
-                recipient=user,
-                template="password_reset",
-                context={"uid": context["uid"], "token": context["token"]},
-                key=key,
-            )
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        request_password_reset(email=self.cleaned_data["email"])

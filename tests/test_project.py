@@ -1,6 +1,7 @@
 """Project-wide checks: configuration, migrations, the beat schedule, demo data."""
 
 import os
+import secrets
 import subprocess
 import sys
 from io import StringIO
@@ -67,6 +68,31 @@ def test_settings_require_a_secret_key_when_debug_is_off():
 def test_settings_start_in_production_mode_with_a_real_key():
     result = _import_settings(DEBUG="0", SECRET_KEY="x" * 50, MAIL_BACKEND="smtp")
     assert result.returncode == 0, result.stderr
+
+
+def readme_production_settings() -> dict[str, str]:
+    """The variables of the README's "Production" block, with a real random secret for the placeholder."""
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("### Production", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    values = dict(line.split("=", 1) for line in block.splitlines() if line.strip())
+    values["SECRET_KEY"] = secrets.token_urlsafe(50)
+    return values
+
+
+def test_the_readme_production_settings_pass_the_deployment_check_with_no_warning():
+    production = readme_production_settings()
+    assert production["SECURE_HSTS_SECONDS"] == "31536000"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DEBUG", "SECRET_KEY", "SECURE_"))}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=clean | production,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
 
 
 def test_settings_reject_an_unknown_mail_backend():

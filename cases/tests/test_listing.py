@@ -280,6 +280,22 @@ def test_a_case_number_that_is_not_a_number_is_a_clear_400(client, personas, nam
 
 
 @pytest.mark.parametrize(
+    "digits",
+    [
+        "\uff11\uff10\uff10\uff10\uff10\uff11",  # full-width
+        "\u0661\u0660\u0660\u0660\u0660\u0661",  # Arabic-Indic
+        "\u0967\u0966\u0966\u0966\u0966\u0967",  # Devanagari
+        "%23\uff11\uff10\uff10\uff10\uff10\uff11",  # "#" written as in a link
+    ],
+)
+def test_a_case_number_in_non_ascii_digits_is_refused_not_read_as_a_number(client, personas, named, digits):
+    response = get(client, personas.support, {"number": digits})
+    assert response.status_code == 400
+    assert "Enter a case number, such as 100234." in response.text
+    assert listed_numbers(response.text) == []
+
+
+@pytest.mark.parametrize(
     ("operator", "text", "expected"),
     [
         ("equals", "attendance REPORT missing", {"report"}),

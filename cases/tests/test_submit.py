@@ -1049,3 +1049,32 @@ def test_a_case_submitted_outside_business_hours_starts_its_clock_at_the_next_op
 def test_a_new_user_without_districts_cannot_submit(client, db):
     client.force_login(UserFactory())
     assert client.get(reverse("cases:choose-type")).status_code == 403
+
+
+@pytest.mark.parametrize("line_break", ["\r\n", "\n", "\r", "\u2028"])
+@pytest.mark.parametrize("name", ["subject", "location"])
+def test_a_line_break_in_a_one_line_field_is_refused_next_to_the_field(
+    client, personas, modules, name, line_break
+):
+    client.force_login(personas.support)
+    data = EXAMPLES["ask-a-question"].post(personas, modules)
+    data[name] = f"Grades missing{line_break}after the term change"
+    html = submit_rejected(client, "ask-a-question", data)
+    assert field_error(html, name) == "Keep this on one line: remove the line breaks."
+    assert_values_kept(html, data, except_=(name,))
+    assert "Grades missing" in form_values(html)[name][0]
+
+
+def test_the_service_refuses_a_subject_or_detail_with_a_line_break(personas):
+    with pytest.raises(ValidationError) as refused:
+        submit_case(
+            district=personas.district_a,
+            contact=personas.support,
+            subject="Grades missing\r\nBcc: everyone@example.org",
+            details={"location": "Attendance\nReports"},
+        )
+    assert refused.value.message_dict == {
+        "subject": ["Keep this on one line: remove the line breaks."],
+        "location": ["Keep this on one line: remove the line breaks."],
+    }
+    assert not Case.objects.exists()
