@@ -74,7 +74,7 @@ def _private_media_in_tmp(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _cache_of_its_own(settings):
-    """Every test gets a namespace of its own in the shared Redis cache: what one test stored under a district
-    id and generation can never answer another test (or another xdist worker) that has the same ones."""
+    """Every test gets a namespace of its own in the shared Redis cache: what one test stored can never answer
+    another test (or another xdist worker)."""
     default = {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid4().hex}"}
     settings.CACHES = {**settings.CACHES, "default": default}

@@ -63,7 +63,6 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -321,11 +320,6 @@ def explain_export(email: str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-# The two configurations measured: the product as it runs (the case-list cache on, as configured), and every
-# request a cache miss (the cache off): what a viewer's first look at a list, or any list after a change, costs.
-PASSES = (("cache_on", settings.CASE_LIST_CACHE_SECONDS), ("cache_off", 0))
-
-
 def measure(
     port: int, plan: list[Scenario], sessions: dict[str, str], args: argparse.Namespace
 ) -> dict[str, Any]:
@@ -408,28 +402,24 @@ def main() -> int:
     plan = scenarios()
 
     EXPLAIN.mkdir(parents=True, exist_ok=True)
-    settings.CASE_LIST_CACHE_SECONDS = 0  # EXPLAIN needs the queries a cache miss runs
     explained = {s.key: explain(s, VIEWERS[s.viewer]) for s in plan if s.key != "floor"}
     explained["export"] = explain_export(VIEWERS["metro"])
     connection.close()
 
-    results: dict[str, Any] = {}
-    for name, cache_seconds in PASSES:
-        print(f"{name} (CASE_LIST_CACHE_SECONDS={cache_seconds})", flush=True)
-        port = free_port()
-        server = start_gunicorn(port, {"CASE_LIST_CACHE_SECONDS": str(cache_seconds)})
-        try:
-            results[name] = measure(port, plan, sessions, args)
-            if name == "cache_on":  # the export is never cached: measured once
-                results["export"] = measure_exports(port, worker_pids(server.pid), sessions)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    port = free_port()
+    server = start_gunicorn(port)
+    try:
+        results = measure(port, plan, sessions, args)
+        results["export"] = measure_exports(port, worker_pids(server.pid), sessions)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
     for scenario in plan:
-        results["cache_on"][scenario.key]["explain"] = explained.get(scenario.key)
+        results[scenario.key]["explain"] = explained.get(scenario.key)
     results["export"]["explain"] = explained["export"]
     verdicts = [results["export"]["target"]["met"]]
-    for row in results["cache_on"].values():
+    for scenario in plan:
+        row = results[scenario.key]
         if "target" in row:
             verdicts += [row["target"]["met_sequential"], row["target"]["met_concurrent"]]
 
@@ -444,7 +434,6 @@ def main() -> int:
         "server": "gunicorn, 2 sync workers, DEBUG off, same machine as PostgreSQL and the client",
         "sequential_requests": args.requests,
         "concurrent": {"tool": "wrk -t2", "connections": args.connections, "duration_s": args.duration},
-        "passes": {name: {"CASE_LIST_CACHE_SECONDS": seconds} for name, seconds in PASSES},
         "results": results,
         "all_targets_met": all(verdicts),
         # Other work on the machine shows here (the client, gunicorn and PostgreSQL share the same CPUs).
@@ -472,39 +461,33 @@ def markdown(payload: dict[str, Any], plan: list[Scenario]) -> str:
         f"table's pages all-visible after VACUUM). {payload['server']}. Sequential: "
         f"{payload['sequential_requests']} requests per scenario, interleaved, after 20 warm-up rounds; concurrent: "
         f"{c['tool']} with {c['connections']} connections for {c['duration_s']} s. Times are client-side, in "
-        "milliseconds; x floor is the ratio to the hello-world page measured the same way in the same pass. "
+        "milliseconds; x floor is the ratio to the hello-world page measured the same way in the same run. "
         f"Load average (1 min) {payload['load_average_1_5_15']['before'][0]} before and "
         f"{payload['load_average_1_5_15']['after'][0]} after the run.",
     ]
-    titles = {
-        "cache_on": "The portal as configured (case-list cache on): a repeated list is a cache hit",
-        "cache_off": "Every request a cache miss (`CASE_LIST_CACHE_SECONDS=0`): a first look, or a list after a change",
-    }
-    for name, _seconds in PASSES:
-        lines += [
-            "",
-            f"## {titles[name]}",
-            "",
-            f"| scenario | target | seq. median | seq. p95 | x floor (median) | {c['connections']} clients median | "
-            f"{c['connections']} clients p95 | x floor (median) | req/s ({c['connections']} clients) | met (seq. / {c['connections']} clients) |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
-        ]
-        for scenario in plan:
-            row = r[name][scenario.key]
-            s, k = row["sequential"], row["concurrent"]
-            target, met = "", ""
-            if scenario.target_median_ms is not None:
-                target = f"median ≤ {scenario.target_median_ms:g}" + (
-                    f", p95 ≤ {scenario.target_p95_ms:g}" if scenario.target_p95_ms else ""
-                )
-                met = " / ".join(
-                    "yes" if row["target"][f"met_{mode}"] else "**no**"
-                    for mode in ("sequential", "concurrent")
-                )
-            lines.append(
-                f"| {row['title']} | {target} | {s['median_ms']:.1f} | {s['p95_ms']:.1f} | {s['median_x_floor']:.1f} | "
-                f"{k['median_ms']:.1f} | {k['p95_ms']:.1f} | {k['median_x_floor']:.1f} | {k['requests_per_s']:.0f} | {met} |"
+    lines += [
+        "",
+        "## List and search",
+        "",
+        f"| scenario | target | seq. median | seq. p95 | x floor (median) | {c['connections']} clients median | "
+        f"{c['connections']} clients p95 | x floor (median) | req/s ({c['connections']} clients) | met (seq. / {c['connections']} clients) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for scenario in plan:
+        row = r[scenario.key]
+        s, k = row["sequential"], row["concurrent"]
+        target, met = "", ""
+        if scenario.target_median_ms is not None:
+            target = f"median ≤ {scenario.target_median_ms:g}" + (
+                f", p95 ≤ {scenario.target_p95_ms:g}" if scenario.target_p95_ms else ""
             )
+            met = " / ".join(
+                "yes" if row["target"][f"met_{mode}"] else "**no**" for mode in ("sequential", "concurrent")
+            )
+        lines.append(
+            f"| {row['title']} | {target} | {s['median_ms']:.1f} | {s['p95_ms']:.1f} | {s['median_x_floor']:.1f} | "
+            f"{k['median_ms']:.1f} | {k['p95_ms']:.1f} | {k['median_x_floor']:.1f} | {k['requests_per_s']:.0f} | {met} |"
+        )
     e = r["export"]
     first = e["runs_10000"][0]
     lines += [
@@ -517,11 +500,11 @@ def markdown(payload: dict[str, Any], plan: list[Scenario]) -> str:
         f"workers grew by {e['peak_growth_kb_small_to_largest'] / 1024:.1f} MB between exports of "
         f"{e['small'][0]['rows']:,} rows and of {e['largest'][0]['rows']:,} rows: memory stays flat.",
         "",
-        "Indexes used by a cache miss (from `EXPLAIN (ANALYZE, BUFFERS)`, full plans in `bench/explain/`):",
+        "Indexes used (from `EXPLAIN (ANALYZE, BUFFERS)`, full plans in `bench/explain/`):",
         "",
     ]
     for scenario in plan:
-        info = r["cache_on"][scenario.key].get("explain")
+        info = r[scenario.key].get("explain")
         if info:
             lines.append(
                 f"- `{scenario.key}`: {', '.join(info['indexes']) or 'none'} "

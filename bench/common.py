@@ -7,7 +7,6 @@ inherits that environment, so the sessions written here are valid there.
 from __future__ import annotations
 
 import http.client
-import os
 import socket
 import statistics
 import subprocess
@@ -36,11 +35,8 @@ def fetch(port: int, path: str, session: str, headers: dict[str, str] | None = N
         conn.close()
 
 
-def start_gunicorn(
-    port: int, env: dict[str, str] | None = None, source: Path = ROOT
-) -> subprocess.Popen[bytes]:
-    """gunicorn with 2 sync workers (DEBUG off, as the calling script configured), answering /healthz, serving
-    the code of ``source`` (this checkout, or another one for an A/B)."""
+def start_gunicorn(port: int) -> subprocess.Popen[bytes]:
+    """gunicorn with 2 sync workers (DEBUG off, as the calling script configured), answering /healthz."""
     process = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
         [
             str(GUNICORN),
@@ -52,8 +48,7 @@ def start_gunicorn(
             "--log-level",
             "warning",
         ],
-        cwd=source,
-        env={**os.environ, "PYTHONPATH": str(source), **(env or {})},
+        cwd=ROOT,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -63,7 +58,7 @@ def start_gunicorn(
         except OSError:
             time.sleep(0.2)
     process.terminate()
-    raise SystemExit(f"gunicorn did not start in {source}")
+    raise SystemExit("gunicorn did not start")
 
 
 def login_session(email: str) -> str:

@@ -11,15 +11,10 @@ so nothing reveals that the object exists.
 from __future__ import annotations
 
 import enum
-import functools
-from dataclasses import dataclass
-from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.db import connections, router
 from django.db.models import QuerySet
-from django.db.models.expressions import Col
 from django.http import Http404, HttpRequest
 
 from contacts.models import District, Membership, Role, User
@@ -116,71 +111,6 @@ def request_memberships(request: HttpRequest) -> list[Membership]:
     """The viewer's active memberships, loaded once per request and shared by views and templates."""
     cached: list[Membership] | None = getattr(request, "_portal_memberships", None)
     if cached is None:
-        cached = load_active_memberships(request.user)
+        cached = list(active_memberships(request.user))
         request._portal_memberships = cached  # type: ignore[attr-defined]
     return cached
-
-
-@dataclass(frozen=True)
-class _MembershipsQuery:
-    """``active_memberships`` as SQL for one database: every column of the membership and of its district, in
-    district order, with the attribute names to build both objects from a row and the converters the ORM would
-    apply to each column (none for today's fields on PostgreSQL; a new field that needs one gets it)."""
-
-    sql: str
-    membership_fields: list[str]
-    district_fields: list[str]
-    converters: list[tuple[int, list[Any], Col]]  # (column index, converters, column)
-
-
-@functools.cache
-def _memberships_query(alias: str) -> _MembershipsQuery:
-    db = connections[alias]
-    quote = db.ops.quote_name
-    m_fields, d_fields = Membership._meta.concrete_fields, District._meta.concrete_fields
-    m = {f.name: quote(str(f.column)) for f in m_fields}
-    d = {f.name: quote(str(f.column)) for f in d_fields}
-    columns = ", ".join([f"m.{column}" for column in m.values()] + [f"d.{column}" for column in d.values()])
-    m_table, d_table = quote(Membership._meta.db_table), quote(District._meta.db_table)
-    # Every name comes from the models' metadata, quoted; the user id is the one parameter.
-    sql = f"SELECT {columns} FROM {m_table} m JOIN {d_table} d ON d.{d['id']} = m.{m['district']} WHERE m.{m['user']} = %s AND m.{m['is_active']} ORDER BY d.{d['name']}"  # noqa: S608
-    converters = []
-    for index, (table, field) in enumerate([*(("m", f) for f in m_fields), *(("d", f) for f in d_fields)]):
-        column = field.get_col(table)
-        found = db.ops.get_db_converters(column) + column.get_db_converters(db)
-        if found:
-            converters.append((index, found, column))
-    return _MembershipsQuery(sql, [f.attname for f in m_fields], [f.attname for f in d_fields], converters)
-
-
-def load_active_memberships(user: Viewer) -> list[Membership]:
-    """The same objects as ``list(active_memberships(user))`` (the district of each loaded with it), read
-    with SQL built once per process.
-
-    Every page a contact opens reads their memberships (the district switcher, the case list's scope and its
-    cache key). Through the queryset a five-district contact's read took 0.53 ms of CPU, this way 0.12 ms
-    (bench/results/cpu_per_request.md): Django spent the difference building the same query each time.
-    Tests check that both give equal objects, field by field.
-    """
-    if not user.is_authenticated or not user.is_active:
-        return []
-    alias = router.db_for_read(Membership)
-    query = _memberships_query(alias)
-    db = connections[alias]
-    split = len(query.membership_fields)
-    district_cache = Membership._meta.get_field("district")
-    result = []
-    with db.cursor() as cursor:
-        cursor.execute(query.sql, [user.pk])
-        rows = cursor.fetchall()
-    for values in rows:
-        row = list(values)
-        for index, converters, column in query.converters:
-            for converter in converters:
-                row[index] = converter(row[index], column, db)
-        membership = Membership.from_db(alias, query.membership_fields, row[:split])
-        district_cache.set_cached_value(
-            membership, District.from_db(alias, query.district_fields, row[split:])
-        )
-        result.append(membership)
-    return result

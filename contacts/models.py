@@ -192,25 +192,6 @@ class District(models.Model):
     state = models.CharField(max_length=2, blank=True, help_text="Two-letter US state code.")
     is_active = models.BooleanField(default=True, help_text="Inactive districts cannot submit new cases.")
     created_at = models.DateTimeField(auto_now_add=True)
-    list_generation = models.BigIntegerField(
-        default=0,
-        db_default=0,
-        editable=False,
-        help_text=(
-            "Goes up, in the database, whenever anything the district's case list shows changes: the key of "
-            "the case-list cache (cases/listcache.py; triggers in cases migration 0006)."
-        ),
-    )
-
-    case_count = models.BigIntegerField(
-        default=0,
-        db_default=0,
-        editable=False,
-        help_text=(
-            "The district's number of cases, kept exact by the same triggers (cases migration 0007): the count "
-            "of an unfiltered case list without a COUNT(*)."
-        ),
-    )
 
     objects = DistrictQuerySet.as_manager()
 

@@ -101,14 +101,10 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "portal",
-        # A stalled Redis must cost a page a fraction of a second at most: the cache's users fall back to the
-        # database (the case list then leaves the cache alone for a while: cases/listcache.py).
+        # A stalled Redis must cost a request a fraction of a second at most.
         "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
     }
 }
-# How long a rendered case-list region stays in the cache (cases/listcache.py); 0 turns the cache off. Its key
-# changes with every change to what it shows, so this only bounds how long an unused page takes up memory.
-CASE_LIST_CACHE_SECONDS = env_int("CASE_LIST_CACHE_SECONDS", 600, minimum=0)
 
 # Accounts
 AUTH_USER_MODEL = "contacts.User"

@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
+from django.db import connection
 
 from cases.casetypes import CaseType
 from cases.models import Case
@@ -111,6 +112,41 @@ def test_no_model_change_lacks_a_migration():
     out = StringIO()
     call_command("makemigrations", "--check", "--dry-run", stdout=out)
     assert "No changes detected" in out.getvalue()
+
+
+def _triggers_and_district_columns() -> tuple[list[str], list[str]]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal ORDER BY tgname")
+        triggers = [name for (name,) in cursor.fetchall()]
+        columns = [
+            c.name for c in connection.introspection.get_table_description(cursor, "contacts_district")
+        ]
+    return triggers, columns
+
+
+@pytest.mark.django_db(transaction=True)
+def test_case_writes_keep_no_district_counters_and_the_migration_reverses(personas):
+    """No trigger writes the district's row when a case is written, and the migration that removed the case-list
+    counters (cases 0008, contacts 0004) reverses: going back counts every district again, going forward drops
+    them."""
+    from cases.tests.factories import CaseFactory
+
+    CaseFactory.create_batch(2, district=personas.district_a, contact=personas.support)
+    assert _triggers_and_district_columns()[0] == []
+    call_command("migrate", "cases", "0007", verbosity=0)
+    try:
+        triggers, columns = _triggers_and_district_columns()
+        assert "case_totals_insert" in triggers
+        assert "district_next_generation" in triggers
+        assert {"list_generation", "case_count"} <= set(columns)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT slug, case_count FROM contacts_district ORDER BY slug")
+            assert cursor.fetchall() == [("cedar-falls", 0), ("maple-grove", 2)]
+    finally:
+        call_command("migrate", verbosity=0)
+    triggers, columns = _triggers_and_district_columns()
+    assert triggers == []
+    assert not {"list_generation", "case_count"} & set(columns)
 
 
 def test_every_beat_entry_names_a_registered_task():

@@ -35,7 +35,7 @@ from cases.casetypes import CaseTypeSpec
 from cases.models import Attachment, Case, CaseEvent, ImpactAssessment, Post, Recipient
 from cases.services import eligible_recipients, reopen_allowed
 from cases.workflow import STATUS_MEANINGS, Actor, Status, allowed_targets
-from contacts.access import ROLE_CAPABILITIES, Capability, Viewer, is_advisor, load_active_memberships
+from contacts.access import ROLE_CAPABILITIES, Capability, Viewer, active_memberships, is_advisor
 from contacts.models import Membership, Role, User
 from portal.lib import businesstime
 
@@ -168,7 +168,7 @@ def capabilities(viewer: Viewer, case: Case, memberships: list[Membership] | Non
     if is_advisor(viewer):
         return frozenset(Capability)
     if memberships is None:
-        memberships = load_active_memberships(viewer)
+        memberships = list(active_memberships(viewer))
     for membership in memberships:
         if membership.district_id == case.district_id:
             return ROLE_CAPABILITIES[Role(membership.role)]

@@ -311,7 +311,6 @@ def page_of(
     per_page: int,
     *,
     searching: bool = False,
-    count: int | None = None,
     merge: MergeByDistrict | None = None,
 ) -> CasePage:
     """One page of ``ordered_cases`` and the number of ``cases`` (the same rows, unordered, counted in SQL).
@@ -324,8 +323,7 @@ def page_of(
     every matching case before it sorts and cuts the page: 17,000 joins for a contact of five districts.
 
     When searching, the count comes with the page (``COUNT(*) OVER ()``): matching a search is the expensive
-    part, and a separate count would match every case of the district a second time. A caller that knows the
-    count (a list narrowed only to districts: ``District.case_count``) passes it, and nothing is counted.
+    part, and a separate count would match every case of the district a second time.
 
     ``merge``: the districts of a list in last-modified order (not a search), when there are several.
     PostgreSQL would read every case of those districts and sort them all for one page (17,700 for a contact of
@@ -343,8 +341,7 @@ def page_of(
             number = max(1, math.ceil(count / per_page))
             numbers = _numbers(ordered_cases, number, per_page) if count else []
     else:
-        if count is None:
-            count = cases.order_by().count()
+        count = cases.order_by().count()
         number = min(number, max(1, math.ceil(count / per_page)))
         if not count:
             numbers = []

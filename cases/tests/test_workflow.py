@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from cases.models import Case, CaseEvent, Post, Release
@@ -744,3 +744,36 @@ def test_the_advisor_who_loses_the_race_for_a_new_case_is_told(personas):
     )
     assert outcome_kinds(results) == ["WorkflowError", "ok"]
     assert CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.ASSIGNED).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_changing_two_cases_of_one_district_at_once_neither_waits_for_the_other(personas, bare_case):
+    """A case write locks its own row and nothing the district's other cases share: while one advisor's change
+    to a case is still uncommitted, a colleague's change to another case of the same district goes through at
+    once (it may not wait even a fifth of a second for a lock)."""
+    other = CaseFactory(district=personas.district_a, contact=personas.support)
+    other = put_in_status(other, S.ASSIGNED, advisor=personas.advisor, at=timezone.now() - timedelta(hours=1))
+    colleague = UserFactory(is_staff=True)
+    held, release = threading.Event(), threading.Event()
+
+    def hold_a_change_open() -> None:
+        with transaction.atomic():
+            case_set_status(actor=personas.advisor, case=bare_case, status=S.PENDING_CUSTOMER_INPUT)
+            held.set()
+            release.wait(timeout=10)
+
+    def change_the_other_case() -> None:
+        assert held.wait(timeout=10)
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '200ms'")
+                case_set_status(actor=colleague, case=other, status=S.SCHEDULED)
+        finally:
+            release.set()
+
+    first, second = run_together(hold_a_change_open, change_the_other_case)
+    assert second == ("ok", None)
+    assert first == ("ok", None)
+    assert Case.objects.get(pk=other.pk).status == S.SCHEDULED
+    assert Case.objects.get(pk=bare_case.pk).status == S.PENDING_CUSTOMER_INPUT

@@ -27,7 +27,6 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
-from cases import listcache
 from cases.casetypes import CaseType
 from cases.filters import ALL_DISTRICTS, DEFAULT_SUBJECT_OPERATOR, CaseFilter, QuickView, SubjectOperator
 from cases.models import Priority
@@ -81,30 +80,17 @@ class Scope:
     accounts: list[tuple[int, str, str]]  # (id, slug, name) the viewer may pick
     default_account: str  # "all" or a slug
     offer_account: bool  # several districts to choose from
-    advisor: bool
-    # (id, the viewer's role there or "" for an advisor, list generation): what the list cache keys on.
-    generations: list[tuple[int, str, int]]
-    case_counts: dict[int, int]  # district id: number of cases (District.case_count)
 
 
 def _scope(request: HttpRequest) -> Scope:
     if is_advisor(request.user):
-        districts = District.objects.order_by("name").values_list(
-            "pk", "slug", "name", "list_generation", "case_count"
-        )
-        accounts, generations, counts = [], [], {}
-        for pk, slug, name, generation, count in districts:
-            accounts.append((pk, slug, name))
-            generations.append((pk, "", generation))
-            counts[pk] = count
-        return Scope(accounts, ALL_DISTRICTS, True, True, generations, counts)
+        accounts = list(District.objects.order_by("name").values_list("pk", "slug", "name"))
+        return Scope(accounts, ALL_DISTRICTS, True)
     memberships = request_memberships(request)
     accounts = [(m.district_id, m.district.slug, m.district.name) for m in memberships]
-    generations = [(m.district_id, m.role, m.district.list_generation) for m in memberships]
-    counts = {m.district_id: m.district.case_count for m in memberships}
     current = current_district(request)
     default = current.slug if current is not None and len(accounts) > 1 else ALL_DISTRICTS
-    return Scope(accounts, default, len(accounts) > 1, False, generations, counts)
+    return Scope(accounts, default, len(accounts) > 1)
 
 
 def _filterset(request: HttpRequest, scope: Scope) -> CaseFilter:
@@ -263,7 +249,6 @@ def _list_context(request: HttpRequest, scope: Scope, filterset: CaseFilter) -> 
         request.GET.get("page"),
         data["per_page"],
         searching=bool(search_text),
-        count=_unfiltered_count(filterset, scope),
         merge=_merge_by_district(filterset, scope, sort),
     )
     state = _state(filterset, scope)
@@ -328,22 +313,6 @@ def _list_context(request: HttpRequest, scope: Scope, filterset: CaseFilter) -> 
         canonical_url=list_url + _query(state),
     )
     return context
-
-
-# Everything that narrows the list below whole districts.
-NARROWING = (*(name for name in PANEL_FILTERS if name != "account"), "q", "view")
-
-
-def _unfiltered_count(filterset: CaseFilter, scope: Scope) -> int | None:
-    """The number of cases of a list narrowed to nothing but districts, from the districts' own counts (kept
-    exact by the database); None when a filter, quick view or search narrows it and SQL must count."""
-    data = filterset.form.cleaned_data
-    if any(data.get(name) not in (None, "", [], ()) for name in NARROWING):
-        return None
-    district = filterset.account_id()
-    if district is not None:
-        return scope.case_counts.get(district, 0)
-    return sum(scope.case_counts.values())
 
 
 def _merge_by_district(
@@ -480,36 +449,28 @@ def _has_empty_parameters(query: QueryDict) -> bool:
 def case_list(request: HttpRequest) -> HttpResponse:
     scope = _scope(request)
     partial = bool(request.htmx) and not request.htmx.history_restore_request  # type: ignore[attr-defined]
-    # A plain form submission sends every field, empty or not: it is answered with a redirect, never stored.
-    empty_parameters = _has_empty_parameters(request.GET)
-    key = (
-        None
-        if empty_parameters
-        else listcache.key_for(
-            request,
-            parameters=PARAMETERS,
-            advisor=scope.advisor,
-            districts=scope.generations,
-            default_account=scope.default_account,
-        )
-    )
-    region = listcache.get(key) if key else None
-    valid = True
-    if region is None:
-        filterset = _filterset(request, scope)
-        context = _list_context(request, scope, filterset)
-        valid = context["valid"]
-        if valid and not partial and empty_parameters:
-            return HttpResponseRedirect(context["canonical_url"])  # the short, shareable address
-        region = _region(request, context)
-        if key and valid:
-            listcache.put(key, region)
-    return _respond(request, region, valid=valid, partial=partial)
+    filterset = _filterset(request, scope)
+    context = _list_context(request, scope, filterset)
+    valid = context["valid"]
+    if valid and not partial and _has_empty_parameters(request.GET):
+        # A plain form submission sends every field, empty or not: answer with the short, shareable address.
+        return HttpResponseRedirect(context["canonical_url"])
+    return _respond(request, _region(request, context), valid=valid, partial=partial)
 
 
-def _region(request: HttpRequest, context: dict[str, Any]) -> listcache.CachedList:
+@dataclass(frozen=True, slots=True)
+class ListRegion:
+    """The rendered list region and the few strings the page around it needs."""
+
+    html: str
+    canonical_url: str
+    announcement: str
+    scope_label: str
+
+
+def _region(request: HttpRequest, context: dict[str, Any]) -> ListRegion:
     """The list region rendered, with what the page around it needs."""
-    return listcache.CachedList(
+    return ListRegion(
         html=render_to_string("cases/list.html#results", context, request),
         canonical_url=context.get("canonical_url", ""),
         announcement=context["announcement"],
@@ -517,9 +478,7 @@ def _region(request: HttpRequest, context: dict[str, Any]) -> listcache.CachedLi
     )
 
 
-def _respond(
-    request: HttpRequest, region: listcache.CachedList, *, valid: bool, partial: bool = False
-) -> HttpResponse:
+def _respond(request: HttpRequest, region: ListRegion, *, valid: bool, partial: bool = False) -> HttpResponse:
     """The whole page around the list region, or for htmx only the region and its announcement."""
     page_context = {
         "results_html": mark_safe(region.html),  # noqa: S308 - rendered by our own auto-escaping template

@@ -8,16 +8,12 @@ from django.http import Http404
 from contacts.access import (
     ROLE_CAPABILITIES,
     Capability,
-    _memberships_query,
-    active_memberships,
     get_district_for_viewer,
     has_capability,
-    load_active_memberships,
     require_capability,
     visible_districts,
 )
-from contacts.models import District, Membership, Role
-from contacts.tests.factories import DistrictFactory, MembershipFactory
+from contacts.models import Membership, Role
 
 pytestmark = pytest.mark.django_db
 
@@ -124,58 +120,3 @@ def test_a_view_answers_404_for_outsiders_and_403_for_a_role_that_may_not_act(
     assert response.status_code == status
     if status == 403:
         assert "does not allow you to submit cases" in response.text
-
-
-def _fields(membership: Membership) -> tuple[dict, dict]:
-    district = membership.district
-    return (
-        {f.attname: getattr(membership, f.attname) for f in Membership._meta.concrete_fields},
-        {f.attname: getattr(district, f.attname) for f in District._meta.concrete_fields},
-    )
-
-
-def test_the_fast_membership_loader_gives_what_the_queryset_gives(personas, django_assert_num_queries):
-    """Every page reads the viewer's memberships with ``load_active_memberships`` (SQL built once per process);
-    it must give the same objects as ``active_memberships``: the same rows in the same order, every field equal,
-    the district loaded with each one, inactive memberships left out."""
-    user = personas.support
-    zeta = DistrictFactory(name="Zeta Unified", slug="zeta", state="IA", is_active=False)
-    MembershipFactory(user=user, district=zeta, role=Role.READ_ONLY)
-    # Created last, listed first: the order is the districts' names, not the rows' ids.
-    MembershipFactory(
-        user=user, district=DistrictFactory(name="Aspen Valley", slug="aspen"), role=Role.TECHNICAL
-    )
-    MembershipFactory(
-        user=user, district=DistrictFactory(name="Alpha Schools", slug="alpha"), is_active=False
-    )
-    for person in [*personas.all().values(), AnonymousUser()]:
-        expected = list(active_memberships(person))
-        with django_assert_num_queries(1 if person.is_authenticated and person.is_active else 0):
-            loaded = load_active_memberships(person)
-        assert [_fields(m) for m in loaded] == [_fields(m) for m in expected]
-        assert [type(m) for m in loaded] == [Membership] * len(expected)
-    loaded = load_active_memberships(user)
-    assert [m.district.slug for m in loaded] == ["aspen", "maple-grove", "zeta"]
-    with django_assert_num_queries(0):  # the district came with the membership
-        assert loaded[2].district.state == "IA"
-        assert loaded[2].district.is_active is False
-    assert not loaded[0]._state.adding
-    assert loaded[0]._state.db == "default"
-
-
-def test_the_fast_membership_loader_applies_what_a_field_converts_on_reading(personas, monkeypatch):
-    """A field that converts what the database returns (``from_db_value``) is converted as the ORM does."""
-    name = District._meta.get_field("name")
-    monkeypatch.setattr(
-        name, "get_db_converters", lambda connection: [lambda value, expression, conn: value.upper()]
-    )
-    _memberships_query.cache_clear()
-    try:
-        assert [m.district.name for m in active_memberships(personas.support)] == [
-            "MAPLE GROVE PUBLIC SCHOOLS"
-        ]
-        assert [m.district.name for m in load_active_memberships(personas.support)] == [
-            "MAPLE GROVE PUBLIC SCHOOLS"
-        ]
-    finally:
-        _memberships_query.cache_clear()
