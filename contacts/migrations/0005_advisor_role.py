@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contacts', '0003_district_case_count'),
+        ('contacts', '0004_remove_district_list_counters'),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0007_district_case_counts'),
+        ('cases', '0008_drop_case_list_triggers'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
