@@ -13,6 +13,22 @@ from contacts.tests.factories import PASSWORD, AdvisorFactory, DistrictFactory, 
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """No test asks for ``serialized_rollback``. The flush after a ``transaction=True`` test without it re-creates
+    the content types and permissions under new ids; a serialized test that a worker runs after such a test then
+    fails at set-up on duplicate content types. Whether it does depends on which tests share its worker, so the
+    rule is checked here, for every run: a test that needs seeded rows creates them (``ModuleFactory`` gets or
+    creates the seeded modules)."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        serialized = marker is not None and marker.kwargs.get("serialized_rollback", False)
+        if serialized or "django_db_serialized_rollback" in getattr(item, "fixturenames", ()):
+            raise pytest.UsageError(
+                f"{item.nodeid} asks for serialized_rollback, which fails after another transaction=True "
+                "test: create the rows it needs instead (see pytest_collection_modifyitems in conftest.py)."
+            )
+
+
 @dataclass
 class Personas:
     district_a: District

@@ -7,6 +7,35 @@
     return target && target.id === "case-list";
   }
 
+  // Only the answer to the newest request may reach the page. htmx swaps every answer that arrives, in the
+  // order they arrive; the list keeps no history snapshots (hx-history="false"), so each Back or Forward fetches
+  // its page. Two quick Back presses, or a click and then Back, would otherwise let a slow older answer land last
+  // and show one state under another state's address. A new list request or history restore aborts the one
+  // still in flight.
+  var inFlight = null;
+
+  function supersede(xhr) {
+    if (inFlight && inFlight !== xhr) {
+      inFlight.abort();
+    }
+    inFlight = xhr;
+    xhr.addEventListener("loadend", function () {
+      if (inFlight === xhr) {
+        inFlight = null;
+      }
+    });
+  }
+
+  document.addEventListener("htmx:historyCacheMiss", function (event) {
+    supersede(event.detail.xhr);
+  });
+
+  document.addEventListener("htmx:beforeSend", function (event) {
+    if (isCaseList(event.detail.target)) {
+      supersede(event.detail.xhr);
+    }
+  });
+
   // A filter the server refused (400) comes back as the list region with the error next to the field:
   // show it like any other answer instead of leaving the old list on screen.
   document.addEventListener("htmx:beforeSwap", function (event) {

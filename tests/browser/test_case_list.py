@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from cases.casetypes import CaseType
 from cases.models import Module, Priority
@@ -115,7 +115,9 @@ def test_contact_filters_sorts_pages_and_goes_back(page: Page, live_server, pers
     expect(page.locator(".results-bar__meta")).to_contain_text("Showing 1\u201310")
     page.go_back()
     expect(page).to_have_url(re.compile(r"/cases/\?sort=-subject$"))
-    expect(page.locator("#results-heading")).to_have_text("45 cases")
+    # Wait for what only this state shows (20 a page): the state Back came from has 45 cases too.
+    expect(page.locator(".results-bar__meta")).to_contain_text("Showing 1\u201320")
+    expect(rows(page)).to_have_count(20)
     page.go_back()
     expect(page).to_have_url(re.compile(r"status=pending_input&sort=-subject$"))
     expect(page.locator("#results-heading")).to_have_text("9 cases")
@@ -125,6 +127,105 @@ def test_contact_filters_sorts_pages_and_goes_back(page: Page, live_server, pers
     page.reload()
     expect(page.locator("#results-heading")).to_have_text("9 cases")
     expect(page.locator("th.col-subject")).to_have_attribute("aria-sort", "descending")
+
+
+def count_finished_list_requests(page: Page) -> None:
+    """From now on ``window.finishedRequests`` counts the requests for the list region, and the history restores,
+    that the page has finished with: answered (and swapped in) or abandoned."""
+    page.evaluate(
+        """() => {
+            window.finishedRequests = 0;
+            const count = (xhr) => xhr.addEventListener("loadend", () => { window.finishedRequests += 1; });
+            document.addEventListener("htmx:historyCacheMiss", (event) => count(event.detail.xhr));
+            document.addEventListener("htmx:beforeSend", (event) => {
+                if (event.detail.target.id === "case-list") count(event.detail.xhr);
+            });
+        }"""
+    )
+
+
+def test_two_quick_back_presses_end_on_the_state_in_the_address_bar(
+    page: Page, live_server, personas, district_cases
+):
+    """Each Back fetches its state from the server. When the answer to the first Back is slower than the answer to
+    the second, the page still ends showing the state its address names."""
+    log_in(page, live_server, personas)
+    page.goto(live_server.url + "/cases/")
+    expect(page.locator("#results-heading")).to_have_text("45 cases")
+    page.get_by_role("link", name="Waiting on my district").click()
+    expect(page).to_have_url(re.compile(r"/cases/\?view=waiting$"))
+    expect(page.locator("#results-heading")).to_have_text("9 cases")
+    page.get_by_role("link", name="Subject", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/cases/\?view=waiting&sort=subject$"))
+    expect(page.locator("th.col-subject")).to_have_attribute("aria-sort", "ascending")
+    page.evaluate("window.stillTheSamePage = true")
+
+    # The answer to the first Back is held back until the answer to the second one has arrived.
+    count_finished_list_requests(page)
+    held: list[Route] = []
+
+    def hold_the_first_restore(route: Route) -> None:
+        if route.request.headers.get("hx-history-restore-request") and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/cases/"), hold_the_first_restore)
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/cases/\?view=waiting$"))
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/cases/$"))
+    expect(page.locator("#results-heading")).to_have_text("45 cases")
+
+    held[0].continue_()
+    page.wait_for_function("() => window.finishedRequests === 2")
+    expect(page).to_have_url(re.compile(r"/cases/$"))
+    expect(page.locator("#results-heading")).to_have_text("45 cases")
+    expect(page.get_by_role("link", name="Waiting on my district")).not_to_have_attribute(
+        "aria-current", "page"
+    )
+    assert page.evaluate("window.stillTheSamePage") is True
+
+
+def test_back_while_a_click_is_still_loading_ends_on_the_state_in_the_address_bar(
+    page: Page, live_server, personas, district_cases
+):
+    """A person clicks a sort link and presses Back before its answer arrives: the page shows the earlier state,
+    and the late answer neither replaces it nor adds a history entry."""
+    log_in(page, live_server, personas)
+    page.goto(live_server.url + "/cases/")
+    page.get_by_role("link", name="Waiting on my district").click()
+    expect(page).to_have_url(re.compile(r"/cases/\?view=waiting$"))
+    expect(page.locator("#results-heading")).to_have_text("9 cases")
+    page.evaluate("window.stillTheSamePage = true")
+
+    count_finished_list_requests(page)
+    held: list[Route] = []
+
+    def hold_the_sort(route: Route) -> None:
+        if "sort=subject" in route.request.url and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/cases/"), hold_the_sort)
+    page.get_by_role("link", name="Subject", exact=True).click()
+    expect(page.locator("#case-list")).to_have_class(re.compile(r"\bhtmx-request\b"))  # the sort is loading
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/cases/$"))
+    expect(page.locator("#results-heading")).to_have_text("45 cases")
+
+    held[0].continue_()
+    page.wait_for_function("() => window.finishedRequests === 2")
+    expect(page).to_have_url(re.compile(r"/cases/$"))
+    expect(page.locator("#results-heading")).to_have_text("45 cases")
+    expect(page.locator("th.col-subject")).not_to_have_attribute("aria-sort", "ascending")
+    page.go_forward()  # the one later entry is still the waiting view: the late answer added none
+    expect(page).to_have_url(re.compile(r"/cases/\?view=waiting$"))
+    expect(page.locator("#results-heading")).to_have_text("9 cases")
+    assert page.evaluate("window.stillTheSamePage") is True
+    # htmx reports every abandoned request on the console; that abort is the point of this test.
+    page.console_problems.clear()  # type: ignore[attr-defined]
 
 
 def test_contact_searches_uses_the_contact_autocomplete_and_sees_an_error(

@@ -13,8 +13,7 @@ from cases.tests.page_helpers import PDF, make_case, png_bytes, private_media_fi
 from cases.workflow import Status
 from tests.browser.conftest import assert_accessible
 
-# serialized_rollback: the flush after each test would also remove the modules the migrations seed.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def log_in(page: Page, live_server, email: str, password: str) -> None:
