@@ -130,7 +130,7 @@ MEMBERSHIPS = [
     ("ray.cooper@prairieview.example.org", "prairie-view", Role.TECHNICAL, True),
 ]
 
-ADVISOR_APPS = ["contacts", "cases", "notifications", "surveys"]
+ADVISOR_APPS = ["contacts", "cases", "outbox", "notifications", "surveys"]
 
 
 def seed_people() -> dict[str, User]:

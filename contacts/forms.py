@@ -7,7 +7,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.db import transaction
 from django.utils import timezone
 
-from notifications.outbox import enqueue_email
+from outbox.services import enqueue_email
 
 
 class LoginForm(AuthenticationForm):

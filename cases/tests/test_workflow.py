@@ -26,7 +26,7 @@ from cases.tests.factories import CaseFactory, DevIssueFactory, put_in_status, s
 from cases.workflow import Status, WorkflowError
 from contacts.models import Membership
 from contacts.tests.factories import UserFactory
-from notifications.models import OutboundEmail
+from outbox.models import OutboundEmail
 
 pytestmark = pytest.mark.django_db
 

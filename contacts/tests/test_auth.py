@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from contacts.models import Membership, User
-from notifications.tasks import sweep_outbox
+from outbox.tasks import sweep_outbox
 from tests.helpers import scrub_volatile
 
 pytestmark = pytest.mark.django_db
