@@ -47,7 +47,7 @@ from cases.workflow import (
 )
 from contacts.access import Capability, has_capability, is_advisor, require_capability
 from contacts.models import District, Membership, Role, User
-from notifications.outbox import enqueue_email
+from outbox.services import enqueue_email
 from portal.lib import businesstime
 from portal.lib.sanitize import html_to_text, sanitize_html
 from portal.validators import SINGLE_LINE_MESSAGE, is_single_line

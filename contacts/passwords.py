@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from notifications.outbox import enqueue_email
+from outbox.services import enqueue_email
 
 logger = logging.getLogger(__name__)
 

@@ -40,7 +40,7 @@ ADVISOR_MODEL_PERMISSIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("cases", "devissue"): ("view", "add", "change"),
     ("cases", "release"): ("view", "add", "change"),
     # "Retry now" on the e-mail outbox; the rows themselves are read-only for everyone.
-    ("notifications", "outboundemail"): ("view", "change"),
+    ("outbox", "outboundemail"): ("view", "change"),
 }
 
 

@@ -21,7 +21,7 @@ app.conf.beat_schedule = {
     # The "email outbox" job: sends pending e-mail that is due (retries with backoff). A tick that waited
     # in the broker past the next one is dropped: the next sweep does the same work.
     "email-outbox": {
-        "task": "notifications.tasks.sweep_outbox",
+        "task": "outbox.tasks.sweep_outbox",
         "schedule": 60.0,
         "options": {"expires": 55},
     },

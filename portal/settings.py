@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "axes",
     "contacts",
     "cases",
+    "outbox",
     "notifications",
     "surveys",
 ]

@@ -1,5 +1,6 @@
 """Project-wide checks: configuration, migrations, the beat schedule, demo data."""
 
+import ast
 import os
 import secrets
 import subprocess
@@ -147,6 +148,31 @@ def test_case_writes_keep_no_district_counters_and_the_migration_reverses(person
     triggers, columns = _triggers_and_district_columns()
     assert triggers == []
     assert not {"list_generation", "case_count"} & set(columns)
+
+
+# Names that two classes share on purpose, because they mean the same thing in two representations.
+SHARED_CLASS_NAMES = {
+    # A case's priority: the model's stored choices (cases.models) and business time's enum, converted by
+    # cases.models.Priority.business.
+    "Priority",
+}
+
+
+def test_a_class_name_means_one_thing_across_the_project():
+    """Two different classes with the same name make every import and every reader guess which one is meant.
+    (Management commands are all called Command, as Django requires.)"""
+    apps = [path.parent for path in ROOT.glob("*/apps.py")] + [ROOT / "portal"]
+    where: dict[str, list[str]] = {}
+    for app_dir in apps:
+        for path in app_dir.rglob("*.py"):
+            relative = path.relative_to(ROOT)
+            if {"migrations", "tests", "commands"} & set(relative.parts):
+                continue
+            for node in ast.parse(path.read_text()).body:
+                if isinstance(node, ast.ClassDef):
+                    where.setdefault(node.name, []).append(str(relative))
+    shared = {name: paths for name, paths in where.items() if len(paths) > 1}
+    assert shared.keys() == SHARED_CLASS_NAMES, shared
 
 
 def test_every_beat_entry_names_a_registered_task():

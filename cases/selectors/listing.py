@@ -223,7 +223,9 @@ def ordered(cases: QuerySet[Case], sort: Sort, search_text: str | None) -> Query
 
 
 @dataclass(frozen=True)
-class CasePage:
+class CaseListPage:
+    """One page of the case list: its rows, how many cases match and where the page sits among the pages."""
+
     rows: list[ListRow]
     count: int
     number: int
@@ -312,7 +314,7 @@ def page_of(
     *,
     searching: bool = False,
     merge: MergeByDistrict | None = None,
-) -> CasePage:
+) -> CaseListPage:
     """One page of ``ordered_cases`` and the number of ``cases`` (the same rows, unordered, counted in SQL).
 
     A page number that is not a number means the first page; past the end means the last page.
@@ -353,7 +355,7 @@ def page_of(
     if numbers:
         found = {row.number: row for row in list_rows(cases.filter(number__in=numbers))}
         rows = [found[n] for n in numbers if n in found]
-    return CasePage(rows=rows, count=count, number=number, per_page=per_page)
+    return CaseListPage(rows=rows, count=count, number=number, per_page=per_page)
 
 
 def _numbers(ordered_cases: QuerySet[Case], page: int, per_page: int) -> list[int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 from cases.models import Case, CaseEvent, Post, Recipient
-from notifications.models import OutboundEmail
+from outbox.models import OutboundEmail
 
 
 class _FormState(HTMLParser):

@@ -22,8 +22,8 @@ from cases.models import Attachment, Case, CaseEvent, Post, Recipient
 from cases.tests.factories import put_in_status, submit_case
 from cases.workflow import Status
 from contacts.models import User
-from notifications.models import OutboundEmail
-from notifications.tasks import sweep_outbox
+from outbox.models import OutboundEmail
+from outbox.tasks import sweep_outbox
 
 
 @pytest.fixture(autouse=True, name="private_media")

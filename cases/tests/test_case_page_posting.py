@@ -406,8 +406,7 @@ def test_an_internal_note_is_emailed_to_nobody(client, personas):
     assert post.is_internal
     assert deliver_mail() == []
     assert "INTERNAL" not in "".join(
-        e.body_text + e.body_html
-        for e in __import__("notifications.models").models.OutboundEmail.objects.all()
+        e.body_text + e.body_html for e in __import__("outbox.models").models.OutboundEmail.objects.all()
     )
 
 

@@ -31,8 +31,8 @@ from cases.tests.helpers import form_values, row_counts
 from cases.workflow import Status
 from contacts.models import District, Membership, Role, User
 from contacts.tests.factories import DistrictFactory, MembershipFactory, UserFactory
-from notifications.models import OutboundEmail
-from notifications.tasks import deliver_email
+from outbox.models import OutboundEmail
+from outbox.tasks import deliver_email
 from portal.lib import businesstime
 from tests.helpers import scrub_volatile
 
@@ -859,7 +859,7 @@ def test_no_email_is_sent_in_the_request_and_each_recipient_gets_one_on_commit(
         "support@a.example.org",
     ]
 
-    monkeypatch.setattr("notifications.tasks.deliver_email", DeliverNow)
+    monkeypatch.setattr("outbox.tasks.deliver_email", DeliverNow)
     for callback in callbacks:
         callback()
 
@@ -882,7 +882,7 @@ def test_a_recipient_deactivated_before_delivery_gets_nothing(
     with django_capture_on_commit_callbacks() as callbacks:
         client.post(url("ask-a-question"), data)
     User.objects.filter(pk=personas.implementation.pk).update(is_active=False)
-    monkeypatch.setattr("notifications.tasks.deliver_email", DeliverNow)
+    monkeypatch.setattr("outbox.tasks.deliver_email", DeliverNow)
     for callback in callbacks:
         callback()
     assert [m.to for m in mail.outbox] == [["support@a.example.org"]]

@@ -26,7 +26,7 @@ from cases.tests.factories import CaseFactory, DevIssueFactory, put_in_status, s
 from cases.workflow import Status, WorkflowError
 from contacts.models import Membership
 from contacts.tests.factories import AdvisorFactory
-from notifications.models import OutboundEmail
+from outbox.models import OutboundEmail
 
 pytestmark = pytest.mark.django_db
 
@@ -753,7 +753,7 @@ def test_changing_two_cases_of_one_district_at_once_neither_waits_for_the_other(
     once (it may not wait even a fifth of a second for a lock)."""
     other = CaseFactory(district=personas.district_a, contact=personas.support)
     other = put_in_status(other, S.ASSIGNED, advisor=personas.advisor, at=timezone.now() - timedelta(hours=1))
-    colleague = UserFactory(is_staff=True)
+    colleague = AdvisorFactory()
     held, release = threading.Event(), threading.Event()
 
     def hold_a_change_open() -> None:

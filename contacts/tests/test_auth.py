@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from contacts.models import Membership, User
 from contacts.tasks import send_password_reset
-from notifications.tasks import sweep_outbox
+from outbox.tasks import sweep_outbox
 from tests.helpers import scrub_volatile
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 
 from cases.models import Case
 from cases.tests.factories import ModuleFactory
-from notifications.models import OutboundEmail
+from outbox.models import OutboundEmail
 from tests.browser.conftest import assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_support_contact_submits_an_application_issue(page: Page, live_server, personas, monkeypatch):
     # The live server commits: keep the e-mail delivery off the real broker, but see that it is asked for.
     scheduled: list[object] = []
-    monkeypatch.setattr("notifications.outbox.schedule_delivery", scheduled.append)
+    monkeypatch.setattr("outbox.services.schedule_delivery", scheduled.append)
     ModuleFactory(name="Attendance")
     ModuleFactory(name="Grade Book")
 

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from contacts.passwords import _schedule
-from notifications.models import OutboundEmail
+from outbox.models import OutboundEmail
 
 pytestmark = pytest.mark.django_db
 

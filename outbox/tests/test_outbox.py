@@ -13,11 +13,11 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from kombu.exceptions import OperationalError
 
-from notifications import outbox
-from notifications.models import OutboundEmail
-from notifications.outbox import Delivery, OutboxError, enqueue_email
-from notifications.tasks import deliver_email, sweep_outbox
-from notifications.tests.conftest import FAILING_MAILER
+from outbox import services
+from outbox.models import OutboundEmail
+from outbox.services import Delivery, OutboxError, enqueue_email
+from outbox.tasks import deliver_email, sweep_outbox
+from outbox.tests.conftest import FAILING_MAILER
 from portal.celery import app
 
 pytestmark = pytest.mark.django_db
@@ -148,7 +148,7 @@ def test_delivery_sends_exactly_one_message_with_text_html_and_the_portal_footer
 
 def test_text_is_not_html_escaped_and_html_is(personas, queue):
     email = queue(personas.support, title='Grades & "report cards" <urgent>')
-    outbox.deliver(email.pk)
+    services.deliver(email.pk)
     message = mail.outbox[0]
     assert message.subject == 'Case 123: Grades & "report cards" <urgent>'
     assert 'Case 123 "Grades & "report cards" <urgent>" has a new post.' in message.body
@@ -168,14 +168,14 @@ def test_delivering_the_same_email_twice_sends_once(personas, queue):
     email = queue(personas.support)
     assert deliver_email(str(email.pk)) == "sent"
     assert deliver_email(str(email.pk)) == "skipped"
-    assert outbox.sweep().sent == 0
+    assert services.sweep().sent == 0
     assert len(mail.outbox) == 1
 
 
 def test_sweep_sends_what_is_due_and_a_second_sweep_sends_nothing(personas, queue):
     queue(personas.support)
     queue(personas.technical)
-    first = outbox.sweep()
+    first = services.sweep()
     second = sweep_outbox()
     assert first.sent == 2
     assert second == {"sent": 0, "retrying": 0, "dead": 0, "cancelled": 0}
@@ -186,20 +186,20 @@ def test_sweep_sends_what_is_due_and_a_second_sweep_sends_nothing(personas, queu
 def test_sweep_respects_its_batch_size(personas, queue):
     for n in range(3):
         queue(personas.support, key=f"case-{n}")
-    assert outbox.sweep(limit=2).sent == 2
-    assert outbox.sweep(limit=2).sent == 1
+    assert services.sweep(limit=2).sent == 2
+    assert services.sweep(limit=2).sent == 1
 
 
 def test_a_person_deactivated_after_queueing_gets_nothing(personas, queue):
     email = queue(personas.support)
     personas.support.is_active = False
     personas.support.save()
-    assert outbox.deliver(email.pk) is Delivery.CANCELLED
+    assert services.deliver(email.pk) is Delivery.CANCELLED
     assert mail.outbox == []
     email.refresh_from_db()
     assert email.status == Status.DEAD
     assert "deactivated" in email.last_error
-    assert outbox.sweep().sent == 0
+    assert services.sweep().sent == 0
 
 
 @pytest.mark.django_db(transaction=True)
@@ -221,13 +221,13 @@ def test_a_row_another_worker_is_sending_is_skipped_not_sent_twice(personas, que
     worker.start()
     try:
         assert locked.wait(timeout=10)
-        assert outbox.deliver(email.pk) is Delivery.SKIPPED
-        assert outbox.sweep().sent == 0
+        assert services.deliver(email.pk) is Delivery.SKIPPED
+        assert services.sweep().sent == 0
     finally:
         release.set()
         worker.join()
     assert mail.outbox == []
-    assert outbox.sweep().sent == 1
+    assert services.sweep().sent == 1
     assert len(mail.outbox) == 1
 
 
@@ -235,7 +235,7 @@ def test_a_row_another_worker_is_sending_is_skipped_not_sent_twice(personas, que
 
 
 def test_backoff_doubles_from_one_minute_up_to_an_hour():
-    assert [outbox.backoff(n) for n in range(1, 10)] == [
+    assert [services.backoff(n) for n in range(1, 10)] == [
         timedelta(minutes=m) for m in (1, 2, 4, 8, 16, 32, 60, 60, 60)
     ]
 
@@ -252,19 +252,19 @@ def test_smtp_failure_leaves_the_row_pending_with_backoff(personas, queue, setti
     assert "attempt 1 failed" in caplog.text
 
     with time_machine.travel(T0 + timedelta(seconds=59), tick=False):
-        assert outbox.sweep().failed == 0  # not due yet
+        assert services.sweep().failed == 0  # not due yet
     email.refresh_from_db()
     assert email.attempts == 1
 
     with time_machine.travel(T0 + timedelta(minutes=1), tick=False):
-        assert outbox.sweep().retrying == 1
+        assert services.sweep().retrying == 1
     email.refresh_from_db()
     assert email.attempts == 2
     assert email.next_attempt_at == T0 + timedelta(minutes=1 + 2)
 
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     with time_machine.travel(T0 + timedelta(minutes=3), tick=False):
-        assert outbox.sweep().sent == 1
+        assert services.sweep().sent == 1
     email.refresh_from_db()
     assert (email.status, email.attempts, email.sent_at) == (Status.SENT, 3, T0 + timedelta(minutes=3))
     assert len(mail.outbox) == 1
@@ -279,7 +279,7 @@ def test_after_the_last_attempt_the_email_is_dead_and_logged(personas, queue, se
     outcomes = []
     for _ in range(3):
         with time_machine.travel(moment, tick=False):
-            result = outbox.sweep()
+            result = services.sweep()
             outcomes.append((result.retrying, result.dead))
         email.refresh_from_db()
         moment = email.next_attempt_at
@@ -288,18 +288,18 @@ def test_after_the_last_attempt_the_email_is_dead_and_logged(personas, queue, se
     assert "failed permanently after 3 attempts" in caplog.text
     assert any(r.levelno == logging.ERROR for r in caplog.records)
     with time_machine.travel(moment + timedelta(days=1), tick=False):
-        assert outbox.sweep().failed == 0
+        assert services.sweep().failed == 0
     assert mail.outbox == []
 
 
 def test_a_sweep_stops_early_when_the_mail_server_is_down(personas, queue, settings):
     settings.MAILERS = FAILING_MAILER
     with time_machine.travel(T0, tick=False):
-        for n in range(outbox.SWEEP_STOP_AFTER_FAILURES + 2):
+        for n in range(services.SWEEP_STOP_AFTER_FAILURES + 2):
             queue(personas.support, key=f"case-{n}")
-        result = outbox.sweep()
+        result = services.sweep()
     assert result.stopped_early
-    assert result.retrying == outbox.SWEEP_STOP_AFTER_FAILURES
+    assert result.retrying == services.SWEEP_STOP_AFTER_FAILURES
     assert OutboundEmail.objects.filter(attempts=0).count() == 2
 
 
@@ -309,8 +309,8 @@ def test_an_unexpected_error_is_retried_too_so_no_row_blocks_the_queue(personas,
     def broken(_: OutboundEmail):
         raise ValueError("bad header")
 
-    monkeypatch.setattr(outbox, "build_message", broken)
-    assert outbox.deliver(email.pk) is Delivery.RETRYING
+    monkeypatch.setattr(services, "build_message", broken)
+    assert services.deliver(email.pk) is Delivery.RETRYING
     email.refresh_from_db()
     assert email.last_error == "ValueError: bad header"
 
@@ -320,24 +320,24 @@ def test_retry_now_revives_dead_and_hurries_pending_but_never_resends_sent(perso
     settings.OUTBOX_MAX_ATTEMPTS = 1
     with time_machine.travel(T0, tick=False):
         dead = queue(personas.support, key="dead")
-        outbox.deliver(dead.pk)
+        services.deliver(dead.pk)
         settings.OUTBOX_MAX_ATTEMPTS = 5
         waiting = queue(personas.support, key="waiting")
-        outbox.deliver(waiting.pk)
+        services.deliver(waiting.pk)
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     sent = queue(personas.support, key="sent")
-    outbox.deliver(sent.pk)
+    services.deliver(sent.pk)
     dead.refresh_from_db()
     assert dead.status == Status.DEAD
 
     later = T0 + timedelta(seconds=10)
-    assert outbox.retry_now(emails=OutboundEmail.objects.all(), now=later) == 2
+    assert services.retry_now(emails=OutboundEmail.objects.all(), now=later) == 2
     dead.refresh_from_db()
     waiting.refresh_from_db()
     assert (dead.status, dead.attempts, dead.next_attempt_at) == (Status.PENDING, 0, later)
     assert (waiting.status, waiting.attempts, waiting.next_attempt_at) == (Status.PENDING, 1, later)
     with time_machine.travel(later, tick=False):
-        assert outbox.sweep().sent == 2
+        assert services.sweep().sent == 2
     assert len(mail.outbox) == 3  # sent once each
 
 
@@ -358,7 +358,7 @@ def test_a_broker_outage_on_commit_neither_fails_nor_loses_the_email(
     assert "the outbox sweep will send it" in caplog.text
     email.refresh_from_db()
     assert email.status == Status.PENDING
-    assert outbox.sweep().sent == 1
+    assert services.sweep().sent == 1
     assert len(mail.outbox) == 1
 
 
@@ -389,10 +389,10 @@ def test_the_commit_hands_the_id_to_the_delivery_task(
 
 def test_beat_runs_the_outbox_sweep_every_minute():
     app.loader.import_default_modules()
-    [entry] = [e for e in app.conf.beat_schedule.values() if e["task"] == "notifications.tasks.sweep_outbox"]
+    [entry] = [e for e in app.conf.beat_schedule.values() if e["task"] == "outbox.tasks.sweep_outbox"]
     assert entry["schedule"] == 60.0
-    assert "notifications.tasks.sweep_outbox" in app.tasks
-    assert "notifications.tasks.deliver_email" in app.tasks
+    assert "outbox.tasks.sweep_outbox" in app.tasks
+    assert "outbox.tasks.deliver_email" in app.tasks
     assert "heartbeat" in app.conf.beat_schedule
 
 

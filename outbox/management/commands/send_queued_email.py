@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from notifications import outbox
+from outbox import services
 
 
 class Command(BaseCommand):
@@ -14,12 +14,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--limit",
             type=int,
-            default=outbox.SWEEP_BATCH_SIZE,
-            help=f"Send at most this many e-mails (default {outbox.SWEEP_BATCH_SIZE}).",
+            default=services.SWEEP_BATCH_SIZE,
+            help=f"Send at most this many e-mails (default {services.SWEEP_BATCH_SIZE}).",
         )
 
     def handle(self, *args: Any, limit: int, **options: Any) -> None:
-        result = outbox.sweep(limit=limit)
+        result = services.sweep(limit=limit)
         self.stdout.write(
             f"Sent {result.sent}, failed {result.failed} "
             f"({result.retrying} will be retried, {result.dead} failed permanently), "

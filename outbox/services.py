@@ -31,7 +31,7 @@ from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from notifications.models import OutboundEmail
+from outbox.models import OutboundEmail
 
 if TYPE_CHECKING:
     from contacts.models import User
@@ -133,7 +133,7 @@ def enqueue_email(
 def schedule_delivery(email_id: uuid.UUID) -> None:
     """Ask a worker to deliver now. Runs on commit; a broker outage must not fail the request, and loses
     nothing: the row is pending and the sweep sends it."""
-    from notifications.tasks import deliver_email  # the tasks module imports this one
+    from outbox.tasks import deliver_email  # the tasks module imports this one
 
     try:
         deliver_email.delay(str(email_id))

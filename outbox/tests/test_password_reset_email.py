@@ -10,8 +10,8 @@ from django.core import mail
 from django.urls import reverse
 from kombu.exceptions import OperationalError
 
-from notifications.models import OutboundEmail
-from notifications.tasks import deliver_email, sweep_outbox
+from outbox.models import OutboundEmail
+from outbox.tasks import deliver_email, sweep_outbox
 
 pytestmark = pytest.mark.django_db
 

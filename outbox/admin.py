@@ -1,6 +1,6 @@
 """Advisors' view of the e-mail outbox: what was sent to whom, what is waiting, what failed; "Retry now".
 
-Read-only: rows are written by ``notifications.outbox`` only. Message bodies are not shown: they can hold a
+Read-only: rows are written by ``outbox.services`` only. Message bodies are not shown: they can hold a
 live password-reset link, which would let whoever reads it log in as the recipient.
 """
 
@@ -8,8 +8,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from notifications.models import OutboundEmail
-from notifications.outbox import retry_now
+from outbox.models import OutboundEmail
+from outbox.services import retry_now
 
 FIELDS = (
     "to_address",
@@ -46,7 +46,7 @@ class OutboundEmailAdmin(admin.ModelAdmin):
         return False
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("notifications.change_outboundemail")
+        return request.user.has_perm("outbox.change_outboundemail")
 
     @admin.display(description="Message-ID")
     def message_id(self, obj: OutboundEmail) -> str:

@@ -3,11 +3,11 @@ from pathlib import Path
 import pytest
 from django.db import transaction
 
-from notifications.models import OutboundEmail
-from notifications.outbox import enqueue_email
+from outbox.models import OutboundEmail
+from outbox.services import enqueue_email
 
 TEST_TEMPLATES = Path(__file__).resolve().parent / "templates"
-FAILING_MAILER = {"default": {"BACKEND": "notifications.tests.mailers.FailingBackend"}}
+FAILING_MAILER = {"default": {"BACKEND": "outbox.tests.mailers.FailingBackend"}}
 
 
 @pytest.fixture(autouse=True)

@@ -6,13 +6,13 @@ from django.core import mail
 from django.urls import reverse
 
 from contacts.tests.factories import UserFactory
-from notifications import outbox
-from notifications.models import OutboundEmail
-from notifications.tests.conftest import FAILING_MAILER
+from outbox import services
+from outbox.models import OutboundEmail
+from outbox.tests.conftest import FAILING_MAILER
 
 pytestmark = pytest.mark.django_db
 
-CHANGELIST = "admin:notifications_outboundemail_changelist"
+CHANGELIST = "admin:outbox_outboundemail_changelist"
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def dead_email(personas, queue, settings):
     settings.MAILERS = FAILING_MAILER
     settings.OUTBOX_MAX_ATTEMPTS = 1
     email = queue(personas.technical, key="case-9-closed", title="Roster import", number=9)
-    outbox.deliver(email.pk)
+    services.deliver(email.pk)
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     email.refresh_from_db()
     assert email.status == OutboundEmail.Status.DEAD
@@ -49,11 +49,11 @@ def test_list_shows_address_subject_status_and_filters_by_status(admin_client_, 
 
 def test_detail_is_read_only_and_never_shows_the_body(admin_client_, personas, queue):
     email = queue(personas.support)
-    page = admin_client_.get(reverse("admin:notifications_outboundemail_change", args=[email.pk])).text
+    page = admin_client_.get(reverse("admin:outbox_outboundemail_change", args=[email.pk])).text
     assert email.message_id.replace("<", "&lt;").replace(">", "&gt;") in page
     assert "Hello Dana" not in page
     assert 'name="_save"' not in page
-    assert admin_client_.get(reverse("admin:notifications_outboundemail_add")).status_code == 403
+    assert admin_client_.get(reverse("admin:outbox_outboundemail_add")).status_code == 403
 
 
 def test_retry_now_action_sends_a_dead_email_again(admin_client_, dead_email):
@@ -65,7 +65,7 @@ def test_retry_now_action_sends_a_dead_email_again(admin_client_, dead_email):
     assert "1 e-mail(s) will be sent within a minute" in response.text
     dead_email.refresh_from_db()
     assert (dead_email.status, dead_email.attempts) == (OutboundEmail.Status.PENDING, 0)
-    assert outbox.sweep().sent == 1
+    assert services.sweep().sent == 1
     assert len(mail.outbox) == 1
 
 

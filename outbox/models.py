@@ -1,6 +1,6 @@
 """The transactional e-mail outbox (DESIGN §2 rule 5, RELIABILITY rule 6).
 
-A change writes its ``OutboundEmail`` rows in the same transaction (``notifications.outbox.enqueue_email``);
+A change writes its ``OutboundEmail`` rows in the same transaction (``outbox.services.enqueue_email``);
 a Celery task delivers each row on commit, and the "email outbox" job (SPEC §8) resends what is still pending
 with backoff. A broker or SMTP outage delays mail and loses none.
 """
@@ -51,11 +51,14 @@ class OutboundEmail(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        # The table kept its name when the model moved here from the notifications app: the move changed no
+        # table, so existing rows stayed where they were (outbox migration 0001).
+        db_table = "notifications_outboundemail"
         verbose_name = "outbound e-mail"
         verbose_name_plural = "outbound e-mails"
         ordering = ["-created_at"]
         indexes = [
-            # The "email outbox" job (notifications.tasks.sweep_outbox → outbox.sweep) claims pending rows
+            # The "email outbox" job (outbox.tasks.sweep_outbox → services.sweep) claims pending rows
             # that are due, oldest first: WHERE status = 'pending' AND next_attempt_at <= now ORDER BY
             # next_attempt_at. Sent and dead rows, the vast majority, stay out of the index.
             models.Index(
