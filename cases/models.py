@@ -16,6 +16,7 @@ from cases.casetypes import CaseType, Team
 from cases.workflow import OPEN_STATUSES, STATUS_MEANINGS, Status
 from contacts.models import District, User
 from portal.lib import businesstime
+from portal.validators import single_line
 
 
 class Priority(models.IntegerChoices):
@@ -57,7 +58,7 @@ class Module(models.Model):
 
     NOT_APPLICABLE = "Not Applicable"
 
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=100, unique=True, validators=[single_line])
     is_active = models.BooleanField(
         default=True, help_text="Inactive modules are no longer offered on forms."
     )
@@ -79,7 +80,9 @@ class Module(models.Model):
 class Release(models.Model):
     """A product release that ships fixes for development issues (SPEC §3.4)."""
 
-    name = models.CharField(max_length=100, unique=True, help_text="For example 2026.11 Release Pack.")
+    name = models.CharField(
+        max_length=100, unique=True, validators=[single_line], help_text="For example 2026.11 Release Pack."
+    )
     released_on = models.DateField(null=True, blank=True)
 
     class Meta:
@@ -95,7 +98,7 @@ class DevIssue(models.Model):
     number = models.CharField(
         max_length=40, unique=True, help_text="Development's issue number, e.g. DEV-48213."
     )
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[single_line])
     fixed_in = models.ForeignKey(
         Release, null=True, blank=True, on_delete=models.PROTECT, related_name="fixes"
     )
@@ -150,7 +153,7 @@ class Case(models.Model):
     team = models.CharField(max_length=32, choices=Team.choices, help_text="Routed from the case type.")
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.MEDIUM)
     module = models.ForeignKey(Module, null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
-    subject = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255, validators=[single_line])
     description = models.TextField()
     details = models.JSONField(
         default=dict, blank=True, help_text="The fields specific to the case type (cases/casetypes.py)."

@@ -12,6 +12,8 @@ from django.db.models import Count, ExpressionWrapper, Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from portal.validators import single_line
+
 
 class Role(models.TextChoices):
     """A contact's role in one district (SPEC §1)."""
@@ -87,12 +89,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         unique=True,
         error_messages={"unique": "Another account already uses this email address."},
     )
-    first_name = models.CharField(max_length=150)
-    last_name = models.CharField(max_length=150)
+    first_name = models.CharField(max_length=150, validators=[single_line])
+    last_name = models.CharField(max_length=150, validators=[single_line])
     title = models.CharField(
-        max_length=150, blank=True, help_text="Job title, e.g. District SIS Coordinator."
+        max_length=150,
+        blank=True,
+        validators=[single_line],
+        help_text="Job title, e.g. District SIS Coordinator.",
     )
-    phone = models.CharField("primary phone", max_length=40, blank=True)
+    phone = models.CharField("primary phone", max_length=40, blank=True, validators=[single_line])
     is_active = models.BooleanField(
         "active",
         default=True,
@@ -187,7 +192,7 @@ class DistrictQuerySet(models.QuerySet["District"]):
 class District(models.Model):
     """A customer organisation (the vendor's "account")."""
 
-    name = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=200, unique=True, validators=[single_line])
     slug = models.SlugField(max_length=80, unique=True, help_text="Used in the district's web addresses.")
     state = models.CharField(max_length=2, blank=True, help_text="Two-letter US state code.")
     is_active = models.BooleanField(default=True, help_text="Inactive districts cannot submit new cases.")

@@ -84,3 +84,28 @@ def test_user_admin_lists_people_with_their_districts(admin_client_, personas):
     page = admin_client_.get(reverse("admin:contacts_user_changelist")).text
     assert "support@a.example.org" in page
     assert "Maple Grove Public Schools (Support contact)" in page
+
+
+def test_a_name_with_a_line_break_is_refused_in_the_admin_and_nothing_is_saved(client, personas):
+    client.force_login(personas.advisor)
+    contact = personas.support
+    response = client.post(
+        reverse("admin:contacts_user_change", args=[contact.pk]),
+        {
+            "email": contact.email,
+            "first_name": "Dana\r\nBcc: everyone@example.org",
+            "last_name": contact.last_name,
+            "title": "",
+            "phone": "",
+            "last_district": "",
+            "is_active": "on",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+            "memberships-MIN_NUM_FORMS": "0",
+            "memberships-MAX_NUM_FORMS": "1000",
+        },
+    )
+    assert response.status_code == 200
+    assert "Keep this on one line: remove the line breaks." in response.text
+    contact.refresh_from_db()
+    assert "Bcc" not in contact.first_name
