@@ -14,7 +14,18 @@ from contacts.models import District, DistrictQuerySet, Membership, User
 from contacts.staffing import staffing_advice
 
 
-class MembershipInline(admin.TabularInline):
+class LabelledTabularInline(admin.TabularInline):
+    """Django's tabular inline names its columns only in the table head, so screen readers meet unnamed inputs
+    (WCAG 4.1.2): each input is given its column's label as its accessible name."""
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None:
+            field.widget.attrs.setdefault("aria-label", str(field.label))
+        return field
+
+
+class MembershipInline(LabelledTabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]

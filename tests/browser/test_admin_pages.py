@@ -1,0 +1,42 @@
+"""The advisors' workbench as an advisor sees it: every admin page they reach is free of WCAG 2.1 A/AA
+violations and of CSP errors, and offers no administrator's control."""
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import Page, expect
+
+from cases.models import Case
+from cases.tests.factories import submit_case
+from tests.browser.conftest import assert_accessible
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_an_advisor_works_through_the_admin_pages_without_accessibility_or_csp_errors(
+    page: Page, live_server, personas
+) -> None:
+    case: Case = submit_case(district=personas.district_a, contact=personas.support)
+    page.goto(live_server.url + reverse("admin:login"))
+    page.get_by_label("Email address").fill(personas.advisor.email)
+    page.get_by_label("Password").fill(personas.password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert_accessible(page)
+    for name, args in [
+        ("admin:cases_case_changelist", []),
+        ("admin:cases_case_change", [case.pk]),
+        ("admin:contacts_district_changelist", []),
+        ("admin:contacts_district_change", [personas.district_a.pk]),
+        ("admin:contacts_user_changelist", []),
+        ("admin:contacts_user_change", [personas.support.pk]),
+        ("admin:contacts_user_change", [personas.advisor.pk]),
+        ("admin:contacts_membership_changelist", []),
+        ("admin:outbox_outboundemail_changelist", []),
+    ]:
+        page.goto(live_server.url + reverse(name, args=args))
+        expect(page.locator("#content")).to_be_visible()
+        assert (
+            page.locator('[name="is_superuser"], [name="groups"], [name="user_permissions"]').count() == 0
+        ), name
+        assert page.locator('option[value="delete_selected"]').count() == 0, name
+        assert_accessible(page)
