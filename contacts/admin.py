@@ -60,6 +60,8 @@ class MembershipForm(forms.ModelForm):
                 field = self.fields.get(name)
                 if field is not None and not isinstance(field, InlineForeignKeyField):
                     field.disabled = True
+                    # Shown, with its "view" link, but nothing to add or change in its place.
+                    field.widget.can_add_related = field.widget.can_change_related = False
 
     def validate_constraints(self) -> None:
         membership = self.instance
@@ -255,6 +257,11 @@ class MembershipAdmin(ServiceErrorsAsMessages):
         return False
 
 
+def _label(code: str) -> str:
+    """A role's label for a stored role code; other values as stored."""
+    return str(Role(code).label) if code in Role.values else code or "—"
+
+
 ADMINISTRATORS_ONLY = frozenset({"is_staff", "is_superuser", "groups", "user_permissions"})
 
 
@@ -342,7 +349,7 @@ class UserAdmin(MembershipsThroughServices, DjangoUserAdmin):
                         localtime(e.created_at).strftime("%Y-%m-%d %H:%M"),
                         e.get_kind_display(),
                         f" in {e.district}" if e.district else "",
-                        f" ({e.old or '—'} → {e.new})" if e.old or e.new else "",
+                        f" ({_label(e.old)} → {_label(e.new)})" if e.old or e.new else "",
                         e.actor or "the portal",
                     )
                     for e in events

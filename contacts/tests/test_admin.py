@@ -261,6 +261,8 @@ def test_a_role_change_on_the_district_page_records_an_event(advisor_client, per
     assert list(AccountEvent.objects.values_list("kind", "user")) == [
         ("membership.role_changed", personas.support.pk)
     ]
+    page = advisor_client.get(reverse("admin:contacts_user_change", args=[personas.support.pk])).text
+    assert "Role changed in Maple Grove Public Schools (Support contact → Implementation contact)" in page
 
 
 def test_switching_off_a_membership_on_the_person_page_takes_them_off_the_districts_cases(
