@@ -2,16 +2,149 @@
 
 from typing import Any, cast
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.db.models import Prefetch, QuerySet
-from django.http import HttpRequest
+from django.core.exceptions import ValidationError
+from django.db.models import Model, Prefetch, QuerySet
+from django.forms.models import BaseInlineFormSet, BaseModelFormSet, InlineForeignKeyField
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.timezone import localtime
 
-from contacts.models import District, DistrictQuerySet, Membership, User
+from contacts.models import District, DistrictQuerySet, Membership, Role, User
+from contacts.services import (
+    account_set_active,
+    membership_add,
+    membership_change_role,
+    membership_rule_errors,
+    membership_set_active,
+)
 from contacts.staffing import staffing_advice
+
+
+class ServiceErrorsAsMessages(admin.ModelAdmin):
+    """The admin's forms check the services' rules first, so a refusal is normally shown next to its field.
+    A service can still refuse at save time (a colleague changed the same district a moment earlier): the
+    whole save is rolled back and the page is shown again with the service's message, never a server error."""
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as exc:
+            self.message_user(request, "Nothing was saved. " + " ".join(exc.messages), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+class MembershipForm(forms.ModelForm):
+    """A membership as the admin edits it. The person and the district of a stored membership are fixed (to
+    move someone, switch the membership off and add another); the rules are the service's, asked before the
+    save so the message appears next to the field with the typed values kept."""
+
+    class Meta:
+        model = Membership
+        fields = ["user", "district", "role", "is_active"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            for name in ("user", "district"):
+                field = self.fields.get(name)
+                if field is not None and not isinstance(field, InlineForeignKeyField):
+                    field.disabled = True
+                    # Shown, with its "view" link, but nothing to add or change in its place.
+                    field.widget.can_add_related = field.widget.can_change_related = False
+
+    def validate_constraints(self) -> None:
+        membership = self.instance
+        if membership.user_id is None or membership.district_id is None or not membership.role:
+            return  # a field is missing: its own error says so; a new district's rows are checked together
+        errors = membership_rule_errors(
+            user=membership.user,
+            district=membership.district,
+            role=membership.role,
+            is_active=membership.is_active,
+            membership_pk=membership.pk,
+        )
+        for name, message in errors.items():
+            field = self.fields.get(name)
+            visible = field is not None and not field.widget.is_hidden
+            self.add_error(name if visible else None, message)
+
+
+class MembershipFormSet(BaseInlineFormSet):
+    """The rows of one page together: at most one active technical contact per district among them (each row
+    was checked against the stored memberships already)."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        technical: set[object] = set()
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data:
+                continue
+            if data.get("role") == Role.TECHNICAL and data.get("is_active"):
+                district = data.get("district")
+                key = district.pk or id(district) if district is not None else None
+                if key in technical:
+                    raise ValidationError(f"{district} can have only one active technical contact.")
+                technical.add(key)
+
+
+def save_membership_form(actor: User, form: forms.ModelForm) -> tuple[Membership, list[str]]:
+    """Apply one membership form through the services; the membership and the fields that changed. Switching
+    off comes before a role change and switching on after it, so a technical contact's place is freed first."""
+    data = form.cleaned_data
+    membership = form.instance
+    if membership.pk is None or membership._state.adding:
+        created = membership_add(
+            actor=actor,
+            user=data["user"],
+            district=data["district"],
+            role=data["role"],
+            active=data["is_active"],
+        )
+        return created, []
+    changed: list[str] = [name for name in ("role", "is_active") if name in form.changed_data]
+    if "is_active" in changed and not data["is_active"]:
+        membership = membership_set_active(actor=actor, membership=membership, active=False)
+    if "role" in changed:
+        membership = membership_change_role(actor=actor, membership=membership, role=data["role"])
+    if "is_active" in changed and data["is_active"]:
+        membership = membership_set_active(actor=actor, membership=membership, active=True)
+    return membership, changed
+
+
+class MembershipsThroughServices(ServiceErrorsAsMessages):
+    """A district or a person with their memberships inline, saved row by row through the services."""
+
+    def save_formset(
+        self, request: HttpRequest, form: forms.ModelForm, formset: BaseModelFormSet, change: bool
+    ) -> None:
+        if formset.model is not Membership:
+            super().save_formset(request, form, formset, change)
+            return
+        # What the admin's history message reads (``construct_change_message``), as ``formset.save()`` sets it.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for row in formset.forms:
+            if not row.has_changed():
+                continue
+            adding = row.instance._state.adding
+            membership, changed = save_membership_form(request.user, row)  # type: ignore[arg-type]
+            if adding:
+                formset.new_objects.append(membership)
+            elif changed:
+                formset.changed_objects.append((membership, changed))
 
 
 class LabelledTabularInline(admin.TabularInline):
@@ -27,7 +160,11 @@ class LabelledTabularInline(admin.TabularInline):
 
 class MembershipInline(LabelledTabularInline):
     model = Membership
+    form = MembershipForm
+    formset = MembershipFormSet
     extra = 0
+    # Switch a membership off instead: the person's history stays.
+    can_delete = False
     autocomplete_fields = ["user"]
     fields = ["user", "role", "is_active", "created_at"]
     readonly_fields = ["created_at"]
@@ -59,7 +196,7 @@ class StaffingFilter(admin.SimpleListFilter):
 
 
 @admin.register(District)
-class DistrictAdmin(admin.ModelAdmin):
+class DistrictAdmin(MembershipsThroughServices):
     list_display = [
         "name",
         "state",
@@ -113,12 +250,27 @@ class DistrictAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ServiceErrorsAsMessages):
+    form = MembershipForm
     list_display = ["user", "district", "role", "is_active", "updated_at"]
     list_filter = ["role", "is_active"]
     search_fields = ["user__email", "user__first_name", "user__last_name", "district__name"]
     autocomplete_fields = ["user", "district"]
     list_select_related = ["user", "district"]
+
+    def save_model(self, request: HttpRequest, obj: Membership, form: forms.ModelForm, change: bool) -> None:
+        saved, _ = save_membership_form(request.user, form)  # type: ignore[arg-type]
+        obj.pk, obj.created_at, obj.updated_at = saved.pk, saved.created_at, saved.updated_at
+        obj.role, obj.is_active = saved.role, saved.is_active
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        # Switch a membership off instead: the person's history stays.
+        return False
+
+
+def _label(code: str) -> str:
+    """A role's label for a stored role code; other values as stored."""
+    return str(Role(code).label) if code in Role.values else code or "—"
 
 
 ADMINISTRATORS_ONLY = frozenset({"is_staff", "is_superuser", "groups", "user_permissions"})
@@ -137,20 +289,20 @@ class PortalUserChangeForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(MembershipsThroughServices, DjangoUserAdmin):
     form = PortalUserChangeForm
     add_form = PortalUserCreationForm
     ordering = ["last_name", "first_name", "email"]
     list_display = ["email", "first_name", "last_name", "districts", "is_staff", "is_active", "last_login"]
     list_filter = ["is_staff", "is_active", "is_superuser"]
     search_fields = ["email", "first_name", "last_name"]
-    readonly_fields = ["last_login", "last_activity_at", "date_joined"]
+    readonly_fields = ["last_login", "last_activity_at", "date_joined", "access_history"]
     inlines = [UserMembershipInline]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         ("Person", {"fields": ["first_name", "last_name", "title", "phone", "last_district"]}),
         ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
-        ("Activity", {"fields": ["last_login", "last_activity_at", "date_joined"]}),
+        ("Activity", {"fields": ["last_login", "last_activity_at", "date_joined", "access_history"]}),
     ]
     add_fieldsets = [
         (
@@ -165,6 +317,18 @@ class UserAdmin(DjangoUserAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).prefetch_related("memberships__district")
+
+    def save_model(self, request: HttpRequest, obj: User, form: forms.ModelForm, change: bool) -> None:
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        # Everything the form edits but "active", which only the service changes (it ends the person's access
+        # everywhere and records who did it).
+        wanted = obj.is_active
+        fields = [f.name for f in User._meta.concrete_fields if not f.primary_key and f.name != "is_active"]
+        obj.save(update_fields=fields)
+        if "is_active" in form.changed_data:
+            obj.is_active = account_set_active(actor=request.user, user=obj, active=wanted).is_active  # type: ignore[arg-type]
 
     def get_fieldsets(self, request: HttpRequest, obj: User | None = None) -> Any:
         fieldsets = super().get_fieldsets(request, obj)
@@ -182,6 +346,28 @@ class UserAdmin(DjangoUserAdmin):
         if obj is not None and (obj.is_staff or obj.is_superuser) and not request.user.is_superuser:
             return False
         return super().has_change_permission(request, obj)
+
+    @admin.display(description="access history")
+    def access_history(self, obj: User) -> str:
+        """Who changed the person's memberships and account, newest first (``contacts.services``)."""
+        events = obj.account_events.select_related("actor", "district").order_by("-created_at", "-pk")
+        return (
+            format_html_join(
+                mark_safe("<br>"),
+                "{}: {}{}{} <small>by {}</small>",
+                (
+                    (
+                        localtime(e.created_at).strftime("%Y-%m-%d %H:%M"),
+                        e.get_kind_display(),
+                        f" in {e.district}" if e.district else "",
+                        f" ({_label(e.old)} → {_label(e.new)})" if e.old or e.new else "",
+                        e.actor or "the portal",
+                    )
+                    for e in events
+                ),
+            )
+            or "—"
+        )
 
     @admin.display(description="districts")
     def districts(self, obj: User) -> str:

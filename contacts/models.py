@@ -243,3 +243,39 @@ class Membership(models.Model):
     @property
     def is_authorized(self) -> bool:
         return self.role in Role.authorized()
+
+
+class AccountEvent(models.Model):
+    """One change of a person's access: a membership added, its role changed or switched off or on, an account
+    deactivated or reactivated (``contacts/services.py``). The audit trail of who gave whom access to what."""
+
+    class Kind(models.TextChoices):
+        MEMBERSHIP_ADDED = "membership.added", "Membership added"
+        MEMBERSHIP_ROLE_CHANGED = "membership.role_changed", "Role changed"
+        MEMBERSHIP_DEACTIVATED = "membership.deactivated", "Membership switched off"
+        MEMBERSHIP_REACTIVATED = "membership.reactivated", "Membership switched on"
+        ACCOUNT_DEACTIVATED = "account.deactivated", "Account deactivated"
+        ACCOUNT_REACTIVATED = "account.reactivated", "Account reactivated"
+
+    # None for the portal's own jobs (the inactivity job to come).
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="account_events")
+    district = models.ForeignKey(District, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Codes and ids (a role's code, never its label), so the record reads the same after a label changes.
+    old = models.CharField(max_length=64, blank=True)
+    new = models.CharField(max_length=64, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            # A person's history, newest last (the user admin's history).
+            models.Index(fields=["user", "created_at"], name="accountevent_user_time"),
+            # What a person did, by time: the inactivity rule counts an advisor's or contact's own actions.
+            models.Index(fields=["actor", "created_at"], name="accountevent_actor_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.user}"

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contacts', '0005_advisor_role'),
+        ('contacts', '0006_account_event'),
     ]
 
     operations = [

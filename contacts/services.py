@@ -1,0 +1,251 @@
+"""Every change to a person's access goes through one of these functions (DESIGN §1, §2 rules 2 and 3):
+memberships added, their role changed, switched off or on, and accounts deactivated or reactivated.
+
+Shape of each: only advisors and administrators act (``PermissionDenied`` otherwise); lock the rows in a fixed
+order (the district, then the membership; the user's row for an account); check the rule; write; record an
+``AccountEvent`` in the same transaction. A refused change raises ``ValidationError`` (keyed by field) or
+``PermissionDenied`` and writes nothing. The database constraints on ``Membership`` stay as the last guard; the
+district's row lock makes two simultaneous changes of one district's contacts take turns, so the second is
+answered with a message, not an integrity error.
+
+Whoever loses access to a district stops being a notification recipient of its cases: the rows are removed
+through the cases service (one case event each), so the case page lists only people who still get its e-mail.
+The case's owner (its contact) stays on its list: ownership moves with a contact-change case.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from cases.models import Case
+from cases.services import recipients_remove
+from contacts.access import is_advisor
+from contacts.models import AccountEvent, District, Membership, Role, User
+
+
+def _now(now: datetime | None) -> datetime:
+    return now if now is not None else timezone.now()
+
+
+def _require_advisor(actor: User) -> None:
+    if not is_advisor(actor):
+        raise PermissionDenied("Only a support advisor or an administrator can change people's access.")
+
+
+def _event(
+    kind: AccountEvent.Kind,
+    *,
+    actor: User,
+    user: User,
+    now: datetime,
+    district: District | None = None,
+    old: str = "",
+    new: str = "",
+    **data: Any,
+) -> AccountEvent:
+    return AccountEvent.objects.create(
+        kind=kind, actor=actor, user=user, district=district, old=old, new=new, data=data, created_at=now
+    )
+
+
+def _lock_district(district_id: int) -> District:
+    """The district's row is the turn-taking point for changes of its contacts. ``FOR NO KEY UPDATE`` does not
+    block a case being submitted for the district meanwhile (an insert only takes a key-share lock)."""
+    return District.objects.select_for_update(no_key=True).get(pk=district_id)
+
+
+def _lock_membership(membership_id: int) -> Membership:
+    return (
+        Membership.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("user", "district")
+        .get(pk=membership_id)
+    )
+
+
+def _person(user: User) -> str:
+    name = user.get_full_name() or user.email
+    return name if user.is_active else f"{name} (deactivated account)"
+
+
+def membership_rule_errors(
+    *, user: User, district: District, role: Role | str, is_active: bool, membership_pk: int | None = None
+) -> dict[str, str]:
+    """What a membership with these values would break, by field (SPEC §1): a person belongs to a district once,
+    and a district has at most one active technical contact (a deactivated person's membership still holds the
+    place until it is switched off or changed). The services ask it under the district's lock; the admin's forms
+    ask it first so the advisor sees the message next to the field."""
+    errors: dict[str, str] = {}
+    others = Membership.objects.filter(district=district)
+    if membership_pk is not None:
+        others = others.exclude(pk=membership_pk)
+    if others.filter(user=user).exists():
+        errors["user"] = (
+            f"{_person(user)} already has a membership in {district.name}; change that one instead."
+        )
+    if role == Role.TECHNICAL and is_active:
+        current = others.filter(role=Role.TECHNICAL, is_active=True).select_related("user").first()
+        if current is not None:
+            errors["role"] = (
+                f"{district.name} already has an active technical contact: {_person(current.user)}. "
+                "Change their role or switch their membership off first."
+            )
+    return errors
+
+
+def _check(**values: Any) -> None:
+    errors = membership_rule_errors(**values)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _remove_from_recipients(
+    *, actor: User, user: User, now: datetime, district: District | None = None
+) -> list[int]:
+    """Take the person off the notification lists of the district's cases (every district's when
+    ``district`` is None), except the cases they own; the numbers of the cases changed. Case rows are locked
+    in a fixed order (by id), after the district's or user's row."""
+    cases = Case.objects.filter(recipients__user=user).exclude(contact=user).order_by("pk")
+    if district is not None:
+        cases = cases.filter(district=district)
+    numbers = []
+    for case in cases.select_related("district", "contact"):
+        if recipients_remove(actor=actor, case=case, users=[user], now=now):
+            numbers.append(case.number)
+    return numbers
+
+
+@transaction.atomic
+def membership_add(
+    *,
+    actor: User,
+    user: User,
+    district: District,
+    role: Role | str,
+    active: bool = True,
+    now: datetime | None = None,
+) -> Membership:
+    """Give a person a role in a district."""
+    _require_advisor(actor)
+    role = Role(role)
+    district = _lock_district(district.pk)
+    now = _now(now)  # after the lock: the order of events is the order of the locks
+    _check(user=user, district=district, role=role, is_active=active)
+    membership = Membership.objects.create(user=user, district=district, role=role, is_active=active)
+    _event(
+        AccountEvent.Kind.MEMBERSHIP_ADDED,
+        actor=actor,
+        user=user,
+        district=district,
+        now=now,
+        new=role,
+        membership=membership.pk,
+        active=active,
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_change_role(
+    *, actor: User, membership: Membership, role: Role | str, now: datetime | None = None
+) -> Membership:
+    """Change a person's role in a district. Their notification lists stay: every role may follow a case."""
+    _require_advisor(actor)
+    role = Role(role)
+    _lock_district(membership.district_id)
+    membership = _lock_membership(membership.pk)
+    now = _now(now)
+    if membership.role == role:
+        return membership
+    _check(
+        user=membership.user,
+        district=membership.district,
+        role=role,
+        is_active=membership.is_active,
+        membership_pk=membership.pk,
+    )
+    old = membership.role
+    membership.role = role
+    membership.save(update_fields=["role", "updated_at"])
+    _event(
+        AccountEvent.Kind.MEMBERSHIP_ROLE_CHANGED,
+        actor=actor,
+        user=membership.user,
+        district=membership.district,
+        now=now,
+        old=old,
+        new=role,
+        membership=membership.pk,
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_set_active(
+    *, actor: User, membership: Membership, active: bool, now: datetime | None = None
+) -> Membership:
+    """Switch a membership off (the person loses access to the district at once and leaves its cases'
+    notification lists) or on again (access comes back; the notification lists do not)."""
+    _require_advisor(actor)
+    _lock_district(membership.district_id)
+    membership = _lock_membership(membership.pk)
+    now = _now(now)
+    if membership.is_active == active:
+        return membership
+    if active:
+        _check(
+            user=membership.user,
+            district=membership.district,
+            role=membership.role,
+            is_active=True,
+            membership_pk=membership.pk,
+        )
+    membership.is_active = active
+    membership.save(update_fields=["is_active", "updated_at"])
+    data: dict[str, Any] = {"membership": membership.pk, "role": membership.role}
+    if not active:
+        data["recipient_of_cases_removed"] = _remove_from_recipients(
+            actor=actor, user=membership.user, district=membership.district, now=now
+        )
+    _event(
+        AccountEvent.Kind.MEMBERSHIP_REACTIVATED if active else AccountEvent.Kind.MEMBERSHIP_DEACTIVATED,
+        actor=actor,
+        user=membership.user,
+        district=membership.district,
+        now=now,
+        **data,
+    )
+    return membership
+
+
+@transaction.atomic
+def account_set_active(*, actor: User, user: User, active: bool, now: datetime | None = None) -> User:
+    """Deactivate an account (the person can no longer log in, gets no e-mail and leaves every case's
+    notification list) or reactivate it (memberships as they were; notification lists not restored).
+    Advisors change contacts' accounts; staff accounts are administrators' alone; nobody deactivates their own."""
+    _require_advisor(actor)
+    if user.pk == actor.pk and not active:
+        raise ValidationError({"is_active": "You cannot deactivate your own account."})
+    user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
+    now = _now(now)
+    if (user.is_staff or user.is_superuser) and not actor.is_superuser:
+        raise PermissionDenied("Only an administrator can change a staff account.")
+    if user.is_active == active:
+        return user
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    data: dict[str, Any] = {}
+    if not active:
+        data["recipient_of_cases_removed"] = _remove_from_recipients(actor=actor, user=user, now=now)
+    _event(
+        AccountEvent.Kind.ACCOUNT_REACTIVATED if active else AccountEvent.Kind.ACCOUNT_DEACTIVATED,
+        actor=actor,
+        user=user,
+        now=now,
+        **data,
+    )
+    return user
