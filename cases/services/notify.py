@@ -16,7 +16,8 @@ from cases.workflow import (
     STATUS_MEANINGS,
     Status,
 )
-from contacts.models import Membership, User
+from contacts.models import User
+from contacts.selectors import contact_memberships
 from outbox.services import enqueue_email
 from portal.lib.sanitize import html_to_text
 
@@ -77,11 +78,7 @@ def recipients_to_notify(case: Case, *, exclude: User | None = None) -> list[Use
         User.objects.filter(case_subscriptions__case=case, is_active=True)
         .filter(
             Q(pk__in=User.objects.advisors().values("pk"))
-            | Q(
-                id__in=Membership.objects.filter(district_id=case.district_id, is_active=True).values(
-                    "user_id"
-                )
-            )
+            | Q(id__in=contact_memberships([case.district_id]).values("user_id"))
         )
         .order_by("pk")
     )

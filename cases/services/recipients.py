@@ -19,34 +19,14 @@ from cases.services.common import (
     resolve_now,
 )
 from contacts.access import Capability, has_capability, is_advisor, require_capability
-from contacts.models import District, Membership, Role, User
-
-
-def authorized_contacts(district: District) -> list[User]:
-    """Active authorized (not read-only) contacts of the district: who may own a case."""
-    return list(
-        User.objects.filter(
-            is_active=True,
-            memberships__district=district,
-            memberships__is_active=True,
-            memberships__role__in=Role.authorized(),
-        ).order_by("last_name", "first_name")
-    )
-
-
-def is_authorized_contact(user: User, district: District) -> bool:
-    return (
-        user.is_active
-        and Membership.objects.filter(
-            user=user, district=district, is_active=True, role__in=Role.authorized()
-        ).exists()
-    )
+from contacts.models import User
+from contacts.selectors import authorized_contacts
 
 
 def eligible_recipients(case: Case) -> list[User]:
     """Who an authorized contact may add: the district's active authorized contacts (read-only contacts and
     non-contacts are not offered)."""
-    return authorized_contacts(case.district)
+    return list(authorized_contacts(case.district))
 
 
 def _check_recipient_change(actor: User, case: Case, users: Sequence[User]) -> None:

@@ -23,12 +23,12 @@ from cases.services.common import (
     record_event,
     resolve_now,
 )
-from cases.services.recipients import is_authorized_contact
 from cases.workflow import (
     Status,
 )
 from contacts.access import Capability, is_advisor, require_capability
 from contacts.models import District, User
+from contacts.selectors import authorized_contacts
 from outbox.services import enqueue_email
 from portal.lib import businesstime
 from portal.validators import SINGLE_LINE_MESSAGE, is_single_line
@@ -65,7 +65,7 @@ def case_submit(
     errors: dict[str, str] = {}
     if not district.is_active:
         errors["district"] = "This district can no longer submit cases. Please contact support by phone."
-    if not is_authorized_contact(contact, district):
+    if not authorized_contacts(district).filter(pk=contact.pk).exists():
         errors["contact"] = "Choose an authorized contact of this district."
     priority = Priority(int(priority))
     if spec.outage and priority != Priority.CRITICAL:
