@@ -33,7 +33,8 @@ from django.utils import timezone
 
 from cases.casetypes import CaseTypeSpec
 from cases.models import Attachment, Case, CaseEvent, ImpactAssessment, Post, Recipient
-from cases.services import eligible_recipients, reopen_allowed
+from cases.selectors.reopen import reopen_allowed
+from cases.services import eligible_recipients
 from cases.workflow import STATUS_MEANINGS, Actor, Status, allowed_targets
 from contacts.access import ROLE_CAPABILITIES, Capability, Viewer, active_memberships, is_advisor
 from contacts.models import Membership, Role, User

@@ -14,7 +14,7 @@ from cases.services.posts import post_create
 from cases.services.qualification import case_escalate, impact_assess
 from cases.services.recipients import eligible_recipients, recipients_add, recipients_remove
 from cases.services.submission import CRITICAL_ONLY_FOR_OUTAGES, case_submit
-from cases.services.workflow import case_assign, case_close, case_reopen, case_set_status, reopen_allowed
+from cases.services.workflow import case_assign, case_close, case_reopen, case_set_status
 
 __all__ = [
     "CRITICAL_ONLY_FOR_OUTAGES",
@@ -31,5 +31,4 @@ __all__ = [
     "post_create",
     "recipients_add",
     "recipients_remove",
-    "reopen_allowed",
 ]

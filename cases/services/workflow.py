@@ -15,6 +15,7 @@ from cases.models import (
     DevIssue,
     Release,
 )
+from cases.selectors.reopen import reopen_allowed
 from cases.services.common import (
     actor_kind,
     apply_status,
@@ -34,7 +35,6 @@ from cases.workflow import (
 )
 from contacts.access import Capability, is_advisor
 from contacts.models import User
-from portal.lib import businesstime
 from portal.lib.sanitize import html_to_text, sanitize_html
 
 
@@ -141,15 +141,6 @@ def case_close(*, actor: User | None, case: Case, now: datetime | None = None) -
     event = apply_status(case, Status.CLOSED, actor, now, by=kind.value)
     notify_change(case, actor, event=event)
     return case
-
-
-def reopen_allowed(case: Case, now: datetime | None = None) -> bool:
-    """Whether the case can still be re-opened: the button and the service ask this same function."""
-    return (
-        case.status == Status.CLOSED
-        and case.closed_at is not None
-        and businesstime.reopen_allowed(case.closed_at, resolve_now(now))
-    )
 
 
 @transaction.atomic

@@ -3,8 +3,13 @@ the same question and expect the same answer, so a second, diverging implementat
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from cases.casetypes import CASE_TYPES, CaseType
 from cases.forms import CaseForm
@@ -12,6 +17,8 @@ from cases.models import Case
 from cases.selectors.case_page import case_page
 from cases.services import eligible_recipients, recipients_add
 from cases.tests.factories import submit_case
+from cases.tests.listing_helpers import case_row, create_cases, listed_numbers
+from cases.workflow import Status
 from contacts.models import Role
 from contacts.tests.factories import MembershipFactory, UserFactory
 
@@ -52,3 +59,76 @@ def test_who_may_own_a_case_is_the_same_on_the_form_in_the_service_and_for_recip
     assert {user.pk for user in eligible_recipients(case)} == expected
     assert accepted_as_recipient == expected
     assert {user.pk for user in page.recipients} == expected
+
+
+CHICAGO = ZoneInfo("America/Chicago")
+
+
+def chicago(*args: int, fold: int = 0) -> datetime:
+    return datetime(*args, tzinfo=CHICAGO, fold=fold)
+
+
+# now: {closed at: may still be re-opened}. Each window ends at the same Chicago clock time 60 dates later; a
+# clock time that does not exist (02:30 on 14 March 2027) is read as 03:30 CDT, a repeated one (01:30 on
+# 7 November 2027) is its first occurrence.
+REOPEN_WINDOWS_ACROSS_DST = [
+    pytest.param(
+        chicago(2027, 3, 14, 3, 15),
+        {
+            chicago(2027, 1, 13, 2, 10): False,  # ended 03:10 CDT
+            chicago(2027, 1, 13, 2, 30): True,  # ends 03:30 CDT
+            chicago(2027, 1, 13, 3, 10): False,  # ended 03:10 CDT
+            chicago(2027, 1, 13, 3, 20): True,
+        },
+        id="spring-forward",
+    ),
+    pytest.param(
+        chicago(2027, 3, 14, 3, 31),
+        {chicago(2027, 1, 13, 2, 30): False, chicago(2027, 1, 13, 3, 40): True},
+        id="spring-forward-after-the-skipped-hour",
+    ),
+    pytest.param(
+        chicago(2027, 11, 7, 1, 10, fold=1),  # CST, the second 01:10
+        {
+            chicago(2027, 9, 8, 1, 5): False,
+            chicago(2027, 9, 8, 1, 30): False,  # ended 01:30 CDT, 40 minutes ago
+            chicago(2027, 9, 8, 2, 30): True,
+        },
+        id="fall-back-now-in-the-repeated-hour",
+    ),
+    pytest.param(
+        chicago(2028, 1, 6, 1, 30),
+        {
+            chicago(2027, 11, 7, 1, 20): False,  # CDT
+            chicago(2027, 11, 7, 1, 50): True,  # CDT
+            chicago(2027, 11, 7, 1, 10, fold=1): False,  # CST: closed later, but its window ended earlier
+            chicago(2027, 11, 7, 1, 40, fold=1): True,
+        },
+        id="closed-in-the-repeated-hour",
+    ),
+]
+
+
+@pytest.mark.parametrize(("now", "closed"), REOPEN_WINDOWS_ACROSS_DST)
+def test_closed_in_the_last_60_days_lists_exactly_the_cases_that_offer_re_open(client, personas, now, closed):
+    cases = create_cases(
+        case_row(
+            district=personas.district_a,
+            contact=personas.support,
+            status=Status.CLOSED,
+            advisor=personas.advisor,
+            updated_at=closed_at,
+        )
+        for closed_at in closed
+    )
+    with time_machine.travel(now, tick=False):
+        client.force_login(personas.support)
+        listed = set(listed_numbers(client.get(reverse("cases:list"), {"view": "closed"}).text))
+        offered = {
+            case.number
+            for case in cases
+            if "Re-open case" in client.get(reverse("cases:detail", kwargs={"number": case.number})).text
+        }
+    expected = {case.number for case, allowed in zip(cases, closed.values(), strict=True) if allowed}
+    assert offered == expected
+    assert listed == expected
