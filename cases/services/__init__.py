@@ -12,7 +12,7 @@ One module per concern; the service functions are re-exported here so callers im
 from cases.services.permission import permission_grant, permission_withdraw
 from cases.services.posts import post_create
 from cases.services.qualification import case_escalate, impact_assess
-from cases.services.recipients import eligible_recipients, recipients_add, recipients_remove
+from cases.services.recipients import recipients_add, recipients_remove
 from cases.services.submission import CRITICAL_ONLY_FOR_OUTAGES, case_submit
 from cases.services.workflow import case_assign, case_close, case_reopen, case_set_status
 
@@ -24,7 +24,6 @@ __all__ = [
     "case_reopen",
     "case_set_status",
     "case_submit",
-    "eligible_recipients",
     "impact_assess",
     "permission_grant",
     "permission_withdraw",

@@ -23,12 +23,6 @@ from contacts.models import User
 from contacts.selectors import authorized_contacts
 
 
-def eligible_recipients(case: Case) -> list[User]:
-    """Who an authorized contact may add: the district's active authorized contacts (read-only contacts and
-    non-contacts are not offered)."""
-    return list(authorized_contacts(case.district))
-
-
 def _check_recipient_change(actor: User, case: Case, users: Sequence[User]) -> None:
     """Authorized contacts and advisors change anyone eligible; read-only contacts only themselves."""
     if is_advisor(actor):
@@ -52,7 +46,7 @@ def recipients_add(
     _check_recipient_change(actor, case, users)
     if not users:
         raise ValidationError({"users": "Choose at least one contact to add."})
-    eligible = {u.pk for u in eligible_recipients(case)}
+    eligible = set(authorized_contacts(case.district).values_list("pk", flat=True))
     for user in users:
         if user.pk == actor.pk and not is_advisor(actor) and user.is_active:
             continue  # a contact of the district (checked above) may always follow the case themselves
