@@ -7,13 +7,12 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from contacts.models import District, Membership, Role, User
+from contacts.models import District, Membership, Role, User, current_membership
 
 
 def contact_memberships(district_ids: Collection[int] | QuerySet[Any]) -> QuerySet[Membership]:
-    """The memberships that make people contacts of these districts today: switched on, of an active account.
-    A switched-off membership or a deactivated account gives no access, so it counts for nothing."""
-    return Membership.objects.filter(district_id__in=district_ids, is_active=True, user__is_active=True)
+    """The memberships that make people contacts of these districts today (``current_membership``)."""
+    return Membership.objects.filter(current_membership(), district_id__in=district_ids)
 
 
 def authorized_memberships(district_ids: Collection[int] | QuerySet[Any]) -> QuerySet[Membership]:
