@@ -274,6 +274,27 @@ def check_files(files: Sequence[Any], pasted: Sequence[Any] = ()) -> list[Checke
     return checked
 
 
+def store_files(
+    attachments: Sequence[Any], checked: Sequence[CheckedFile], *, save_rows: Callable[[], object]
+) -> None:
+    """Write the checked files of new attachment rows under random names in the private storage, then save the
+    rows with ``save_rows``. The last step of a post's transaction: if a file cannot be written or the rows
+    cannot be saved, the files already written are deleted and the error rolls the whole post back."""
+    written: list[str] = []
+    try:
+        for attachment, item in zip(attachments, checked, strict=True):
+            item.file.seek(0)
+            attachment.file.save(item.name, item.file, save=False)
+            written.append(str(attachment.file.name))
+            attachment.full_clean(exclude=["case", "post", "uploaded_by"])
+        save_rows()
+    except BaseException:
+        storage = private_storage()
+        for name in written:
+            storage.delete(name)
+        raise
+
+
 # --- upload limits while the request is read ---------------------------------------------------------------
 
 

@@ -35,7 +35,7 @@ from cases.workflow import (
 )
 from contacts.access import Capability, is_advisor, require_capability
 from contacts.models import User
-from portal.lib.sanitize import html_to_text, sanitize_html
+from portal.lib.sanitize import html_to_text, image_sources, replace_images, sanitize_html
 
 
 def public_post(
@@ -151,7 +151,11 @@ def post_create(
         case.save(update_fields=["updated_at"])
     if not internal:
         notify_change(case, author, event=status_event, post=post, attachments=new_attachments)
-    _store_attachments(post, new_attachments, checked)
+    for attachment in new_attachments:
+        attachment.post = post
+    attachment_files.store_files(
+        new_attachments, checked, save_rows=lambda: Attachment.objects.bulk_create(new_attachments)
+    )
     return post
 
 
@@ -168,18 +172,16 @@ def already_posted(case: Case, author: User, client_token: uuid.UUID | None) -> 
     return post
 
 
-_IMG = re.compile(r"<img\b[^>]*>")
-_SRC = re.compile(r'\ssrc="([^"]*)"')
 _PENDING_SRC = re.compile(r"^/attachments/new/(\d{1,3})$")
 _ATTACHMENT_SRC = re.compile(r"^/attachments/([0-9a-f-]{36})/")
 
 
 def _resolve_images(html: str, case: Case, pasted: list[Attachment], *, internal: bool) -> str:
     """Point pasted images at their attachments and drop every image that is not an image attachment of this
-    case that the post's readers may see. ``html`` is sanitized already (nh3 serializes tags predictably)."""
+    case that the post's readers may see. ``html`` is sanitized already."""
     if "<img" not in html:
         return html
-    keys = {m.group(1) for tag in _IMG.findall(html) if (m := _ATTACHMENT_SRC.match(_src(tag)))}
+    keys = {found.group(1) for src in image_sources(html) if (found := _ATTACHMENT_SRC.match(src))}
     known: dict[str, str] = {}
     if keys:
         images = Attachment.objects.filter(case=case, key__in=keys, content_type__startswith="image/")
@@ -187,42 +189,13 @@ def _resolve_images(html: str, case: Case, pasted: list[Attachment], *, internal
             images = images.filter(post__is_internal=False)
         known = {str(image.key): image.url for image in images.select_related(None)}
 
-    def replace(match: re.Match[str]) -> str:
-        tag = match.group(0)
-        src = _src(tag)
+    def new_src(src: str) -> str | None:
         if pending := _PENDING_SRC.match(src):
             index = int(pending.group(1))
-            if index >= len(pasted):
-                return ""
-            return tag.replace(f'src="{src}"', f'src="{pasted[index].url}"', 1)
+            return pasted[index].url if index < len(pasted) else None
         if (found := _ATTACHMENT_SRC.match(src)) and found.group(1) in known:
             # Rebuilt from the attachment row: whatever followed the key in the typed URL is dropped.
-            return tag.replace(f'src="{src}"', f'src="{known[found.group(1)]}"', 1)
-        return ""
+            return known[found.group(1)]
+        return None
 
-    return _IMG.sub(replace, html)
-
-
-def _src(tag: str) -> str:
-    found = _SRC.search(tag)
-    return found.group(1) if found else ""
-
-
-def _store_attachments(post: Post, attachments: list[Attachment], checked: list[Any]) -> None:
-    """Write the checked files under random names in the private storage and their rows. The last step of the
-    transaction: if a file cannot be written, the ones already written are deleted and the error rolls the
-    whole post back."""
-    written: list[str] = []
-    try:
-        for attachment, item in zip(attachments, checked, strict=True):
-            attachment.post = post
-            item.file.seek(0)
-            attachment.file.save(item.name, item.file, save=False)
-            written.append(str(attachment.file.name))
-            attachment.full_clean(exclude=["case", "post", "uploaded_by"])
-        Attachment.objects.bulk_create(attachments)
-    except BaseException:
-        storage = attachment_files.private_storage()
-        for name in written:
-            storage.delete(name)
-        raise
+    return replace_images(html, new_src)
