@@ -185,10 +185,6 @@ def max_per_post() -> int:
     return int(settings.ATTACHMENT_MAX_PER_POST)
 
 
-def limits_text() -> str:
-    return f"up to {max_per_post()} files, {filesizeformat(max_bytes())} each"
-
-
 # --- checking uploads ---------------------------------------------------------------------------------------
 
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f<>:\"/\\|?*]+")
