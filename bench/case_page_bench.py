@@ -75,7 +75,8 @@ from cases.models import Case, CaseEvent, Post, Recipient  # noqa: E402
 from cases.selectors.case_page import FEED_PAGE  # noqa: E402
 from cases.services import case_submit, post_create  # noqa: E402
 from cases.workflow import Status  # noqa: E402
-from contacts.models import District, Role, User  # noqa: E402
+from contacts.models import District, User  # noqa: E402
+from contacts.selectors import authorized_contacts  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 SUBJECT = "Case page benchmark: 200 posts"
@@ -109,13 +110,7 @@ def ensure_case(subject: str, posts: int) -> Case:
     existing = Case.objects.filter(district=district, subject=subject).first()
     if existing is not None:
         return existing
-    others = list(
-        User.objects.filter(
-            memberships__district=district,
-            memberships__is_active=True,
-            memberships__role__in=Role.authorized(),
-        ).exclude(pk=support.pk)[:3]
-    )
+    others = list(authorized_contacts(district).exclude(pk=support.pk)[:3])
     start = datetime(2026, 8, 3, 14, 0, tzinfo=UTC)
     with transaction.atomic():
         case = case_submit(

@@ -185,10 +185,6 @@ def max_per_post() -> int:
     return int(settings.ATTACHMENT_MAX_PER_POST)
 
 
-def limits_text() -> str:
-    return f"up to {max_per_post()} files, {filesizeformat(max_bytes())} each"
-
-
 # --- checking uploads ---------------------------------------------------------------------------------------
 
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f<>:\"/\\|?*]+")
@@ -272,6 +268,27 @@ def check_files(files: Sequence[Any], pasted: Sequence[Any] = ()) -> list[Checke
     if errors:
         raise ValidationError(errors)
     return checked
+
+
+def store_files(
+    attachments: Sequence[Any], checked: Sequence[CheckedFile], *, save_rows: Callable[[], object]
+) -> None:
+    """Write the checked files of new attachment rows under random names in the private storage, then save the
+    rows with ``save_rows``. The last step of a post's transaction: if a file cannot be written or the rows
+    cannot be saved, the files already written are deleted and the error rolls the whole post back."""
+    written: list[str] = []
+    try:
+        for attachment, item in zip(attachments, checked, strict=True):
+            item.file.seek(0)
+            attachment.file.save(item.name, item.file, save=False)
+            written.append(str(attachment.file.name))
+            attachment.full_clean(exclude=["case", "post", "uploaded_by"])
+        save_rows()
+    except BaseException:
+        storage = private_storage()
+        for name in written:
+            storage.delete(name)
+        raise
 
 
 # --- upload limits while the request is read ---------------------------------------------------------------

@@ -22,7 +22,7 @@ from django.db.models import QuerySet
 from cases import search
 from cases.casetypes import CaseType
 from cases.models import Case, Module, Priority
-from cases.selectors import listing
+from cases.selectors import listing, reopen
 from cases.workflow import Status
 from portal.validators import ascii_digits
 
@@ -241,7 +241,7 @@ class CaseFilter(django_filters.FilterSet):
             case QuickView.WAITING:
                 return listing.waiting_on_district(queryset)
             case QuickView.CLOSED_RECENTLY:
-                return listing.recently_closed(queryset)
+                return reopen.recently_closed(queryset)
         return queryset
 
     # --- state ---------------------------------------------------------------------------------------------

@@ -16,7 +16,8 @@ from cases import attachments as attachment_files
 from cases.casetypes import CaseTypeSpec, clean_details
 from cases.models import PRIORITY_HELP, Module, Priority
 from cases.services import CRITICAL_ONLY_FOR_OUTAGES
-from contacts.models import District, Membership, Role, User
+from contacts.models import District, User
+from contacts.selectors import authorized_memberships
 from portal.validators import single_line
 
 # Tooltips of the fields every type shares (seed 002, "Case Fields").
@@ -64,9 +65,7 @@ class CaseForm(forms.Form):
             empty_label=None,
         )
         memberships = (
-            Membership.objects.filter(
-                district_id__in=district_ids, is_active=True, user__is_active=True, role__in=Role.authorized()
-            )
+            authorized_memberships(district_ids)
             .select_related("user", "district")
             .order_by("district__name", "user__last_name", "user__first_name")
         )

@@ -307,7 +307,7 @@ class Post(models.Model):
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["case", "-created_at"], name="post_case_time")]
         constraints = [
-            # The case page's post form: two clicks on Share store one post (cases/services.py post_create).
+            # The case page's post form: two clicks on Share store one post (cases/services/posts.py post_create).
             models.UniqueConstraint(fields=["client_token"], name="post_client_token_once"),
         ]
 

@@ -163,6 +163,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.is_superuser or User.objects.advisors().filter(pk=self.pk).exists()
 
 
+def current_membership(prefix: str = "") -> Q:
+    """A membership that makes someone a contact of the district today: switched on, of an active account.
+    A switched-off membership or a deactivated account gives no access, so it counts for nothing."""
+    return Q(**{f"{prefix}is_active": True, f"{prefix}user__is_active": True})
+
+
 class DistrictQuerySet(models.QuerySet["District"]):
     def visible_to(self, user: User | AnonymousUser) -> DistrictQuerySet:
         """The districts a person may see: every district for an advisor, otherwise the districts where the
@@ -176,7 +182,7 @@ class DistrictQuerySet(models.QuerySet["District"]):
     def with_staffing(self) -> DistrictQuerySet:
         """Annotate active support and technical contact counts, and whether staffing deviates from the
         recommendation (two support contacts, one technical contact). One query, counted in SQL."""
-        active = Q(memberships__is_active=True, memberships__user__is_active=True)
+        active = current_membership("memberships__")
         return self.annotate(
             support_count=Count("memberships", filter=active & Q(memberships__role=Role.SUPPORT)),
             technical_count=Count("memberships", filter=active & Q(memberships__role=Role.TECHNICAL)),

@@ -1,5 +1,7 @@
 """Contact pages: the home page, a district's page, and the district switcher."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -10,7 +12,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from contacts.access import get_district_for_viewer, is_advisor, request_memberships
 from contacts.districts import choose_district
-from contacts.models import RECOMMENDED_SUPPORT_CONTACTS, RECOMMENDED_TECHNICAL_CONTACTS, Membership, Role
+from contacts.models import RECOMMENDED_SUPPORT_CONTACTS, RECOMMENDED_TECHNICAL_CONTACTS, District
+from contacts.selectors import contact_memberships
 from contacts.staffing import staffing_advice
 
 
@@ -28,20 +31,19 @@ def home(request: HttpRequest) -> HttpResponse:
 def district_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The district's contacts and how its staffing compares with the recommendation."""
     district = get_district_for_viewer(request.user, slug)
+    staffing: Any = District.objects.with_staffing().only("pk").get(pk=district.pk)  # counts annotated in SQL
     contacts = list(
-        Membership.objects.filter(district=district, is_active=True, user__is_active=True)
+        contact_memberships([district.pk])
         .select_related("user")
         .order_by("role", "user__last_name", "user__first_name")
     )
-    support = sum(1 for m in contacts if m.role == Role.SUPPORT)
-    technical = sum(1 for m in contacts if m.role == Role.TECHNICAL)
     return render(
         request,
         "contacts/district_detail.html",
         {
             "district": district,
             "contacts": contacts,
-            "staffing_advice": staffing_advice(support, technical),
+            "staffing_advice": staffing_advice(staffing.support_count, staffing.technical_count),
             "recommended_support": RECOMMENDED_SUPPORT_CONTACTS,
             "recommended_technical": RECOMMENDED_TECHNICAL_CONTACTS,
         },

@@ -39,6 +39,7 @@ from portal.lib.businesstime import (
     oncall_due,
     reopen_allowed,
     reopen_deadline,
+    reopenable_closed_at,
     sla_due,
 )
 
@@ -455,6 +456,48 @@ def test_reopen_allowed_compares_instants_in_the_repeated_hour():
     assert is_inactive(local(2025, 5, 6, 1, 30), later_on_the_wall_earlier)
 
 
+def in_ranges(moment: datetime, ranges: list[tuple[datetime, datetime | None]]) -> bool:
+    return any(start <= moment and (end is None or moment < end) for start, end in ranges)
+
+
+def test_the_reopenable_close_times_follow_the_wall_clock_across_spring_forward():
+    # Closed 13 Jan 2027 02:30 CST: 14 Mar 02:30 does not exist, the window ends at 03:30 CDT. Closed 03:10 CST
+    # it ends at 03:10 CDT. At 03:15 CDT the first may still be re-opened and the second no longer.
+    now = datetime(2027, 3, 14, 3, 15, tzinfo=CHI)
+    assert reopen_deadline(local(2027, 1, 13, 2, 30)).isoformat() == "2027-03-14T03:30:00-05:00"
+    assert reopenable_closed_at(now) == [
+        (local(2027, 1, 13, 2, 15), local(2027, 1, 13, 3, 0)),
+        (local(2027, 1, 13, 3, 15), None),
+    ]
+    assert reopen_allowed(local(2027, 1, 13, 2, 30), now)
+    assert not reopen_allowed(local(2027, 1, 13, 3, 10), now)
+
+
+NEAR_DST_2027 = [
+    datetime(2027, 3, 14, 8, 0, tzinfo=UTC),  # spring forward: now at the change
+    datetime(2027, 5, 13, 8, 0, tzinfo=UTC),  # closed at the spring change
+    datetime(2027, 11, 7, 7, 0, tzinfo=UTC),  # fall back: now in the repeated hour
+    datetime(2028, 1, 6, 7, 0, tzinfo=UTC),  # closed in the repeated hour
+    datetime(2027, 7, 1, 17, 0, tzinfo=UTC),  # an ordinary summer day
+]
+
+
+@pytest.mark.parametrize("change", NEAR_DST_2027, ids=lambda moment: moment.date().isoformat())
+def test_the_reopenable_close_times_are_exactly_those_reopen_allowed_accepts(change):
+    for now_step in range(-18, 19):  # every 10 minutes, 3 hours either side
+        now = change + now_step * timedelta(minutes=10)
+        ranges = reopenable_closed_at(now)
+        for start, end in ranges:
+            assert reopen_allowed(start, now)
+            assert not reopen_allowed(start - ONE_US, now) or in_ranges(start - ONE_US, ranges)
+            if end is not None:
+                assert not reopen_allowed(end, now) or in_ranges(end, ranges)
+                assert reopen_allowed(end - ONE_US, now)
+        for closed_step in range(-240, 241):  # every minute, 4 hours either side of 60 x 24 hours earlier
+            closed = now - timedelta(days=60) + closed_step * timedelta(minutes=1, seconds=1)
+            assert in_ranges(closed, ranges) == reopen_allowed(closed, now), (now, closed)
+
+
 def test_add_business_time():
     assert add_business_time(local(2026, 2, 6, 17, 0), timedelta(hours=2)) == local(2026, 2, 9, 7, 0)
     assert add_business_time(local(2026, 2, 6, 19, 0), timedelta(0)) == local(2026, 2, 9, 6, 0)
@@ -556,6 +599,7 @@ NAIVE_CALLS = {
     "followup_schedule": (lambda: followup_schedule(NAIVE), "entered_at"),
     "reopen_deadline": (lambda: reopen_deadline(NAIVE), "closed_at"),
     "reopen_allowed": (lambda: reopen_allowed(AWARE, NAIVE), "now"),
+    "reopenable_closed_at": (lambda: reopenable_closed_at(NAIVE), "now"),
     "inactivity_flag_at": (lambda: inactivity_flag_at(NAIVE), "last_activity"),
     "is_inactive": (lambda: is_inactive(AWARE, NAIVE), "now"),
 }

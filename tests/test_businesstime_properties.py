@@ -29,6 +29,7 @@ from portal.lib.businesstime import (
     nth_business_day_after,
     reopen_allowed,
     reopen_deadline,
+    reopenable_closed_at,
     sla_due,
 )
 from tests.test_businesstime import rule_closures
@@ -261,3 +262,12 @@ def test_calendar_windows_keep_the_wall_clock(moment):
 @pytest.mark.parametrize("priority", list(Priority))
 def test_every_priority_has_a_target(priority):
     assert SLA_TARGETS[priority] > timedelta(0)
+
+
+@SETTINGS
+@given(now=MOMENTS, offset=st.integers(min_value=-4 * 3600 * 10**6, max_value=4 * 3600 * 10**6))
+def test_the_reopenable_close_times_agree_with_reopen_allowed(now, offset):
+    closed = utc(now) - timedelta(days=60) + timedelta(microseconds=offset)
+    ranges = reopenable_closed_at(now)
+    inside = any(start <= closed and (end is None or closed < end) for start, end in ranges)
+    assert inside == reopen_allowed(closed, now)

@@ -1,6 +1,6 @@
 """Reads of the case page (issue 7), scoped to the viewer (DESIGN §2 rule 1).
 
-Everything starts from ``Case.objects.visible_to(viewer)``, the same chokepoint as ``get_case_for_viewer``:
+Everything starts from ``get_case_for_viewer``, the one case getter (``Case.objects.visible_to(viewer)``):
 a case of another district is a 404, exactly like a missing number. Internal notes and their attachments are
 filtered out here for everyone but advisors, so no template, partial or search result can show one.
 
@@ -33,10 +33,12 @@ from django.utils import timezone
 
 from cases.casetypes import CaseTypeSpec
 from cases.models import Attachment, Case, CaseEvent, ImpactAssessment, Post, Recipient
-from cases.services import eligible_recipients, reopen_allowed
+from cases.selectors import get_case_for_viewer
+from cases.selectors.reopen import reopen_allowed
 from cases.workflow import STATUS_MEANINGS, Actor, Status, allowed_targets
 from contacts.access import ROLE_CAPABILITIES, Capability, Viewer, active_memberships, is_advisor
 from contacts.models import Membership, Role, User
+from contacts.selectors import authorized_contacts
 from portal.lib import businesstime
 
 # The feed shows this many entries, newest first; "Show all" shows the rest (a long thread stays fast).
@@ -206,15 +208,10 @@ def actions_for(
     )
 
 
-def _visible_case(viewer: Viewer, number: int) -> Case:
-    """The case with the people and things its panels show, in two or three cheap queries rather than one
-    query of a dozen joins (whose planning alone took several milliseconds): the case with its district and
-    module through the visibility chokepoint; the people it names (contact, submitter, advisor, who granted
-    or withdrew permission) in one query; its development issue, release and predecessor only if it has one."""
-    try:
-        case = Case.objects.visible_to(viewer).select_related("district", "module").get(number=number)
-    except Case.DoesNotExist:
-        raise Http404("No such case.") from None
+def _with_panels(case: Case) -> Case:
+    """The case with the people and things its panels show, in one or two cheap queries rather than one query
+    of a dozen joins: the people it names (contact, submitter, advisor, who granted or withdrew permission)
+    in one query; its development issue, release and predecessor only if it has one."""
     people = {
         "contact": case.contact_id,
         "submitted_by": case.submitted_by_id,
@@ -337,7 +334,7 @@ def case_page(
     now: datetime | None = None,
 ) -> CasePage:
     """Everything the case page shows, for this viewer. 404 when the case is not theirs to see."""
-    case = _visible_case(viewer, number)
+    case = _with_panels(get_case_for_viewer(viewer, number))
     advisor = is_advisor(viewer)
     actions = actions_for(viewer, case, memberships, now)
     attachments = list(
@@ -365,14 +362,14 @@ def case_page(
 
 def _people(case: Case, *, manage: bool) -> tuple[list[User], list[User]]:
     """The case's notification recipients (the owner first) and, for those who manage them, the contacts they
-    may add (``services.eligible_recipients``: the district's active authorized contacts not on the list yet).
+    may add (the district's authorized contacts not on the list yet).
     Two queries, a third only for recipients who are not authorized contacts (a read-only contact who follows
     the case, an advisor)."""
     ids = set(Recipient.objects.filter(case=case).values_list("user_id", flat=True))
     known: dict[int, User] = {}
     addable: list[User] = []
     if manage:
-        for person in eligible_recipients(case):
+        for person in authorized_contacts(case.district):
             known[person.pk] = person
             if person.pk not in ids:
                 addable.append(person)

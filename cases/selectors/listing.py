@@ -26,12 +26,9 @@ from cases.models import Case, CaseQuerySet, Priority
 from cases.workflow import OPEN_STATUSES, WAITING_ON_DISTRICT, Status
 from contacts.access import Viewer, visible_districts
 from contacts.models import User
-from portal.lib import businesstime
 
 PAGE_SIZES = (10, 20, 50, 100)
 DEFAULT_PAGE_SIZE = 20
-# "Closed in the last 60 days": the cases that still offer the Re-open button (SPEC §3.2).
-RECENTLY_CLOSED = businesstime.REOPEN_WINDOW
 CONTACT_SUGGESTIONS = 10
 # The highest page number read as asked (a page past the end shows the last page): a crafted page number must not
 # become an OFFSET beyond what PostgreSQL takes (bigint), which would be a database error.
@@ -72,13 +69,6 @@ def open_cases(cases: QuerySet[Case]) -> QuerySet[Case]:
 def waiting_on_district(cases: QuerySet[Case]) -> QuerySet[Case]:
     """Pending Customer Input or Pending Customer Verification: the ball is with the district."""
     return cases.filter(status__in=WAITING_ON_DISTRICT)
-
-
-def recently_closed(cases: QuerySet[Case], now: datetime | None = None) -> QuerySet[Case]:
-    """Closed within the last 60 calendar days (same Chicago clock time), i.e. still re-openable."""
-    local = timezone.localtime(now or timezone.now()).replace(tzinfo=None)
-    since = timezone.make_aware(local - RECENTLY_CLOSED)
-    return cases.filter(status=Status.CLOSED, closed_at__gte=since)
 
 
 def with_contact(cases: QuerySet[Case], text: str) -> QuerySet[Case]:

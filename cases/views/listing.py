@@ -32,9 +32,8 @@ from cases.filters import ALL_DISTRICTS, DEFAULT_SUBJECT_OPERATOR, CaseFilter, Q
 from cases.models import Priority
 from cases.selectors import listing
 from cases.workflow import Status
-from contacts.access import is_advisor, request_memberships
+from contacts.access import is_advisor, request_memberships, visible_districts
 from contacts.districts import current_district
-from contacts.models import District
 
 # The query-string parameters of the list, in the order its URLs spell them.
 PARAMETERS = (
@@ -84,7 +83,7 @@ class Scope:
 
 def _scope(request: HttpRequest) -> Scope:
     if is_advisor(request.user):
-        accounts = list(District.objects.order_by("name").values_list("pk", "slug", "name"))
+        accounts = list(visible_districts(request.user).order_by("name").values_list("pk", "slug", "name"))
         return Scope(accounts, ALL_DISTRICTS, True)
     memberships = request_memberships(request)
     accounts = [(m.district_id, m.district.slug, m.district.name) for m in memberships]

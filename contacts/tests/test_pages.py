@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from contacts.models import Role, User
+from contacts.models import District, Role, User
 from contacts.tests.factories import DistrictFactory, MembershipFactory, UserFactory
 from tests.helpers import scrub_volatile
 
@@ -159,3 +159,18 @@ def test_health_check_reports_database_and_redis(client, db):
     response = client.get(reverse("healthz"))
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+
+
+def test_the_district_page_and_the_advisors_district_list_count_the_same_contacts(client, personas):
+    """Switched-off memberships and deactivated accounts count nowhere: the page and the admin ask the same
+    SQL count."""
+    district = personas.district_a
+    MembershipFactory(district=district, role=Role.SUPPORT)  # a second support contact: as recommended
+    MembershipFactory(district=district, role=Role.SUPPORT, is_active=False)
+    MembershipFactory(district=district, role=Role.SUPPORT, user=UserFactory(is_active=False))
+    counted = District.objects.with_staffing().get(pk=district.pk)
+    client.force_login(personas.support)
+    page = client.get(reverse("district-detail", args=["maple-grove"])).text
+    assert (counted.support_count, counted.technical_count, counted.staffing_deviates) == (2, 1, False)
+    assert "Staffing differs from our recommendation" not in page
+    assert "5 active contacts" in page

@@ -78,6 +78,7 @@ __all__ = [
     "oncall_due",
     "reopen_allowed",
     "reopen_deadline",
+    "reopenable_closed_at",
     "sla_due",
 ]
 
@@ -113,6 +114,7 @@ AUTO_CLOSE_BUSINESS_DAY: Final = 10
 """The 3x10 rule: an unanswered case is closed automatically at the end of this business day."""
 
 _ONE_DAY: Final = timedelta(days=1)
+_ONE_HOUR: Final = timedelta(hours=1)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -603,6 +605,33 @@ def reopen_allowed(closed_at: datetime, now: datetime) -> bool:
     """Whether a case closed at ``closed_at`` may still be reopened at ``now``."""
     _local_wall(now, "now")
     return now.astimezone(UTC) <= reopen_deadline(closed_at).astimezone(UTC)
+
+
+def reopenable_closed_at(now: datetime) -> list[tuple[datetime, datetime | None]]:
+    """The close times whose window is still open at ``now``, as half-open ranges ``[start, end)`` in time
+    order, the last one without an end: ``reopen_allowed(closed_at, now)`` exactly when ``closed_at`` lies in
+    one of them. Usually one range from a single cutoff.
+
+    Wall-clock arithmetic is not monotonic around a daylight-saving change (closed 13 January 2027 02:30 CST
+    ends at 03:30 CDT on 14 March, closed 03:10 CST at 03:10 CDT), so the ranges come from
+    ``reopen_deadline`` itself, one UTC hour at a time: Chicago changes its offset only on whole UTC hours, so
+    within such an hour the deadline is the close time plus a constant.
+    """
+    _local_wall(now, "now")
+    now = now.astimezone(UTC)
+    # The deadline lies within an hour of the close time plus 60 x 24 hours: before the first checked hour
+    # every window has ended, from the last one on every window is open.
+    first = (now - REOPEN_WINDOW - 2 * _ONE_HOUR).replace(minute=0, second=0, microsecond=0)
+    starts = [first + hours * _ONE_HOUR for hours in range(6)]
+    ranges: list[tuple[datetime, datetime | None]] = []
+    for start, end in zip(starts, [*starts[1:], None], strict=True):
+        cutoff = max(start, now - (reopen_deadline(start).astimezone(UTC) - start))
+        if end is not None and cutoff >= end:
+            continue
+        if ranges and ranges[-1][1] == cutoff:
+            cutoff = ranges.pop()[0]
+        ranges.append((cutoff, end))
+    return ranges
 
 
 def inactivity_flag_at(last_activity: datetime) -> datetime:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from collections.abc import Callable
 
 import nh3
 
@@ -49,3 +50,30 @@ def html_to_text(html: str) -> str:
     with_breaks = _BREAKS.sub("\n", html)
     text = html_lib.unescape(nh3.clean(with_breaks, tags=set()))
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+_IMG = re.compile(r"<img\b[^>]*>")
+_SRC = re.compile(r'\ssrc="([^"]*)"')
+
+
+def _src(tag: str) -> str:
+    found = _SRC.search(tag)
+    return found.group(1) if found else ""
+
+
+def image_sources(html: str) -> list[str]:
+    """The ``src`` of every image of sanitized HTML, in order."""
+    return [_src(tag) for tag in _IMG.findall(html)]
+
+
+def replace_images(html: str, new_src: Callable[[str], str | None]) -> str:
+    """Sanitized HTML with each image's ``src`` replaced by ``new_src(src)``, or the image dropped when that is
+    None. Only for sanitized HTML: nh3 writes every tag the same way, with the attribute in double quotes."""
+
+    def replace(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        src = _src(tag)
+        replacement = new_src(src)
+        return "" if replacement is None else tag.replace(f'src="{src}"', f'src="{replacement}"', 1)
+
+    return _IMG.sub(replace, html)

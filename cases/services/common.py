@@ -1,0 +1,73 @@
+"""What every case service does the same way: the clock, the row lock, the event row, who is acting and
+the status change itself."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+
+from cases.models import (
+    Case,
+    CaseEvent,
+)
+from cases.workflow import (
+    Actor,
+    Status,
+)
+from contacts.access import Capability, is_advisor, require_capability
+from contacts.models import User
+
+
+def resolve_now(now: datetime | None) -> datetime:
+    return now if now is not None else timezone.now()
+
+
+def record_event(
+    case: Case, kind: str, actor: User | None, now: datetime, *, old: Any = "", new: Any = "", **data: Any
+) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case, kind=kind, actor=actor, old=str(old), new=str(new), data=data, created_at=now
+    )
+
+
+def lock_case(case: Case) -> Case:
+    """Re-read the case under a row lock; every check after this sees the committed state."""
+    return Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
+
+
+def require_advisor(actor: User) -> None:
+    if not is_advisor(actor):
+        raise PermissionDenied("Only a support advisor can do this.")
+
+
+def actor_kind(actor: User | None, case: Case, capability: Capability) -> Actor:
+    """SYSTEM for the portal's jobs (no actor), ADVISOR for staff, CONTACT for a contact allowed to act."""
+    if actor is None:
+        return Actor.SYSTEM
+    if is_advisor(actor):
+        return Actor.ADVISOR
+    require_capability(actor, case.district, capability)
+    return Actor.CONTACT
+
+
+def apply_status(case: Case, target: Status, actor: User | None, now: datetime, **data: Any) -> CaseEvent:
+    old = case.status
+    case.status = target
+    case.status_changed_at = now
+    case.updated_at = now
+    case.closed_at = now if target == Status.CLOSED else None
+    case.save(
+        update_fields=[
+            "status",
+            "status_changed_at",
+            "updated_at",
+            "closed_at",
+            "assigned_to",
+            "dev_issue",
+            "release",
+        ]
+    )
+    return record_event(case, CaseEvent.Kind.STATUS, actor, now, old=old, new=target, **data)

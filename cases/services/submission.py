@@ -1,0 +1,136 @@
+"""Submitting a case (SPEC §3.1)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from cases import search
+from cases.casetypes import CASE_TYPES, CaseType, clean_details
+from cases.models import (
+    Case,
+    CaseEvent,
+    Category,
+    Module,
+    Priority,
+    Recipient,
+)
+from cases.services.common import (
+    record_event,
+    resolve_now,
+)
+from cases.workflow import (
+    Status,
+)
+from contacts.access import Capability, is_advisor, require_capability
+from contacts.models import District, User
+from contacts.selectors import authorized_contacts
+from outbox.services import enqueue_email
+from portal.lib import businesstime
+from portal.validators import SINGLE_LINE_MESSAGE, is_single_line
+
+SUBJECT_MAX = 255
+CRITICAL_ONLY_FOR_OUTAGES = (
+    "Critical priority is only for Report an Outage cases (the product is not operational). "
+    "Choose High if a time-sensitive task cannot be done."
+)
+
+
+@transaction.atomic
+def case_submit(
+    *,
+    submitter: User,
+    district: District,
+    contact: User,
+    case_type: CaseType | str,
+    subject: str,
+    description: str,
+    priority: Priority | int = Priority.MEDIUM,
+    module: Module | None = None,
+    details: dict[str, Any] | None = None,
+    category: Category = Category.PORTAL,
+    follows_case: Case | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """Store a new case exactly as submitted, compute its first-response target and confirm it by e-mail."""
+    now = resolve_now(now)
+    spec = CASE_TYPES[CaseType(case_type)]
+    require_capability(submitter, district, Capability.SUBMIT)
+    if spec.technical_only and not is_advisor(submitter):
+        require_capability(submitter, district, Capability.SUBMIT_SERVER)
+    errors: dict[str, str] = {}
+    if not district.is_active:
+        errors["district"] = "This district can no longer submit cases. Please contact support by phone."
+    if not authorized_contacts(district).filter(pk=contact.pk).exists():
+        errors["contact"] = "Choose an authorized contact of this district."
+    priority = Priority(int(priority))
+    if spec.outage and priority != Priority.CRITICAL:
+        errors["priority"] = "An outage is always Critical."
+    elif not spec.outage and priority == Priority.CRITICAL:
+        errors["priority"] = CRITICAL_ONLY_FOR_OUTAGES
+    if not spec.uses_module and module is not None:
+        errors["module"] = f"{spec.label} cases have no module."
+    elif spec.module_required and module is None:
+        errors["module"] = "Choose a module, or Not Applicable."
+    elif module is not None and not module.is_active:
+        errors["module"] = "This module is no longer offered; choose another."
+    subject, description = subject.strip(), description.strip()
+    if not subject:
+        errors["subject"] = "Enter a subject."
+    elif len(subject) > SUBJECT_MAX:
+        errors["subject"] = f"Keep the subject under {SUBJECT_MAX} characters."
+    elif not is_single_line(subject):
+        errors["subject"] = SINGLE_LINE_MESSAGE
+    if not description:
+        errors["description"] = "Describe the issue or request."
+    try:
+        stored_details = clean_details(spec, details or {}, today=timezone.localdate(now))
+    except ValidationError as exc:
+        stored_details = {}
+        for field_name, messages in exc.message_dict.items():
+            errors.setdefault(field_name, messages[0])
+    if follows_case is not None and follows_case.district_id != district.pk:
+        errors["follows_case"] = "A follow-up case must belong to the same district."
+    if errors:
+        raise ValidationError(errors)
+
+    permission = stored_details.get("written_permission") is True
+    case = Case.objects.create(
+        district=district,
+        contact=contact,
+        submitted_by=submitter,
+        case_type=spec.key,
+        category=category,
+        team=spec.team,
+        priority=priority,
+        module=module,
+        subject=subject,
+        description=description,
+        details=stored_details,
+        follows_case=follows_case,
+        written_permission_at=now if permission else None,
+        written_permission_by=submitter if permission else None,
+        first_response_due_at=businesstime.sla_due(now, priority.business),
+        oncall_due_at=businesstime.oncall_due(now) if priority == Priority.CRITICAL else None,
+        created_at=now,
+        updated_at=now,
+        status_changed_at=now,
+    )
+    search.index_case(case)
+    recipients = [contact] if submitter == contact or is_advisor(submitter) else [contact, submitter]
+    Recipient.objects.bulk_create([Recipient(case=case, user=u, added_by=submitter) for u in recipients])
+    record_event(
+        case, CaseEvent.Kind.CREATED, submitter, now, new=Status.NEW, type=spec.key, priority=priority.label
+    )
+    for user in recipients:
+        enqueue_email(
+            recipient=user,
+            template="case_submitted",
+            context={"case": case, "spec": spec},
+            key=f"case-{case.pk}-submitted-{user.pk}",
+        )
+    return case

@@ -1,0 +1,176 @@
+"""Moving a case through the workflow (SPEC §3.2): assign, set status, close, re-open."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from cases.models import (
+    Case,
+    CaseEvent,
+    DevIssue,
+    Release,
+)
+from cases.selectors.reopen import reopen_allowed
+from cases.services.common import (
+    actor_kind,
+    apply_status,
+    lock_case,
+    record_event,
+    require_advisor,
+    resolve_now,
+)
+from cases.services.notify import notify_change
+from cases.services.posts import already_posted, public_post, record_first_response
+from cases.workflow import (
+    Actor,
+    Requirement,
+    Status,
+    WorkflowError,
+    transition_for,
+)
+from contacts.access import Capability, is_advisor
+from contacts.models import User
+from portal.lib.sanitize import html_to_text, sanitize_html
+
+
+@transaction.atomic
+def case_assign(
+    *, actor: User, case: Case, assignee: User, take: bool = False, now: datetime | None = None
+) -> Case:
+    """Give the case to an advisor. A New or Re-Opened case becomes Assigned; an open case changes owner.
+
+    ``take``: the advisor takes a case from the queue; refused when someone else took it a moment earlier
+    (the case is no longer New or Re-Opened), so the loser of that race is told instead of overriding."""
+    require_advisor(actor)
+    if not is_advisor(assignee):
+        raise ValidationError({"assigned_to": "Cases can only be assigned to an active advisor."})
+    case = lock_case(case)
+    now = resolve_now(now)  # after the lock: the order of events is the order of the locks
+    if case.status == Status.CLOSED:
+        raise WorkflowError("A closed case cannot be assigned; re-open it first.")
+    if take and case.status not in (Status.NEW, Status.REOPENED):
+        owner = case.assigned_to.get_full_name() if case.assigned_to else "another advisor"
+        raise WorkflowError(f"Case #{case.number} was already taken by {owner}.")
+    previous = case.assigned_to
+    case.assigned_to = assignee
+    if previous != assignee:
+        record_event(case, CaseEvent.Kind.ASSIGNED, actor, now, old=previous or "", new=assignee)
+    if case.status in (Status.NEW, Status.REOPENED):
+        transition_for(case.status, Status.ASSIGNED, Actor.ADVISOR)
+        event = apply_status(case, Status.ASSIGNED, actor, now)
+        notify_change(case, actor, event=event)
+    else:
+        case.updated_at = now
+        case.save(update_fields=["assigned_to", "updated_at"])
+    return case
+
+
+@transaction.atomic
+def case_set_status(
+    *,
+    actor: User,
+    case: Case,
+    status: Status | str,
+    resolution: str = "",
+    dev_issue: DevIssue | None = None,
+    release_name: str = "",
+    now: datetime | None = None,
+) -> Case:
+    """An advisor moves an open case to another status, with what that status requires (SPEC §3.2):
+    a written resolution for Pending Customer Verification, a development issue for Assigned to Development,
+    a release name for Available in Release. Closing and re-opening have their own functions."""
+    require_advisor(actor)
+    target = Status(status)
+    if target == Status.CLOSED:
+        return case_close(actor=actor, case=case, now=now)
+    if target == Status.REOPENED:
+        # The 60-day window and the additional details are checked there, not skipped here.
+        return case_reopen(actor=actor, case=case, details=resolution, now=now)
+    case = lock_case(case)
+    now = resolve_now(now)  # after the lock: the order of events is the order of the locks
+    transition = transition_for(case.status, target, Actor.ADVISOR)
+    unhandled = transition.requires - {
+        Requirement.ASSIGNEE,
+        Requirement.DEV_ISSUE,
+        Requirement.RELEASE,
+        Requirement.RESOLUTION_POST,
+    }
+    if unhandled:
+        raise WorkflowError(f"This change needs {', '.join(sorted(unhandled))}.")
+    data: dict[str, Any] = {}
+    if Requirement.ASSIGNEE in transition.requires and case.assigned_to is None:
+        raise WorkflowError("Assign the case to an advisor first.")
+    if Requirement.DEV_ISSUE in transition.requires:
+        dev_issue = dev_issue or case.dev_issue
+        if dev_issue is None:
+            raise WorkflowError("Link a development issue to move the case to Assigned to Development.")
+        if case.dev_issue != dev_issue:
+            case.dev_issue = dev_issue
+            record_event(case, CaseEvent.Kind.DEV_ISSUE, actor, now, new=dev_issue.number)
+    if Requirement.RELEASE in transition.requires:
+        release_name = release_name.strip()
+        if not release_name:
+            raise WorkflowError("Name the release the fix is available in.")
+        case.release, _ = Release.objects.get_or_create(name=release_name)
+        data["release"] = release_name
+    post = None
+    if Requirement.RESOLUTION_POST in transition.requires:
+        body = sanitize_html(resolution)
+        if not html_to_text(body):
+            raise WorkflowError("Write the resolution for the district before asking them to verify it.")
+        post = public_post(case, actor, body, now)
+        record_first_response(case, now)
+        data["resolution_post"] = post.pk
+    event = apply_status(case, target, actor, now, **data)
+    notify_change(case, actor, event=event, post=post)
+    return case
+
+
+@transaction.atomic
+def case_close(*, actor: User | None, case: Case, now: datetime | None = None) -> Case:
+    """Close an open case: an authorized contact of the district, an advisor, or (actor None) the 3x10 job."""
+    case = lock_case(case)
+    now = resolve_now(now)  # after the lock: the order of events is the order of the locks
+    kind = actor_kind(actor, case, Capability.CLOSE_REOPEN)
+    transition_for(case.status, Status.CLOSED, kind)
+    event = apply_status(case, Status.CLOSED, actor, now, by=kind.value)
+    notify_change(case, actor, event=event)
+    return case
+
+
+@transaction.atomic
+def case_reopen(
+    *,
+    actor: User,
+    case: Case,
+    details: str,
+    client_token: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """Re-open a closed case within 60 calendar days of closing, with a post giving the additional details.
+    ``client_token`` (the form's): the same form sent twice re-opens once."""
+    case = lock_case(case)
+    now = resolve_now(now)  # after the lock: the order of events is the order of the locks
+    kind = actor_kind(actor, case, Capability.CLOSE_REOPEN)
+    if already_posted(case, actor, client_token) is not None:
+        return case
+    transition_for(case.status, Status.REOPENED, kind)
+    if not reopen_allowed(case, now):
+        raise WorkflowError(
+            f"Case #{case.number} was closed more than 60 days ago and can no longer be re-opened. "
+            "Submit a new case referencing it instead."
+        )
+    body = sanitize_html(details)
+    if not html_to_text(body):
+        raise ValidationError(
+            {"details": "Tell us what is still wrong: re-opening needs the additional details."}
+        )
+    post = public_post(case, actor, body, now, client_token=client_token)
+    event = apply_status(case, Status.REOPENED, actor, now, details_post=post.pk)
+    notify_change(case, actor, event=event, post=post)
+    return case
