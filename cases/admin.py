@@ -101,6 +101,7 @@ class CaseAdmin(admin.ModelAdmin):
         "number",
         "subject",
         "district",
+        "contact_or_caller",
         "case_type",
         "priority",
         "status",
@@ -110,8 +111,8 @@ class CaseAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     list_filter = ["status", "priority", "case_type", "team"]
-    search_fields = ["=number", "subject", "district__name", "contact__email"]
-    list_select_related = ["district", "assigned_to"]
+    search_fields = ["=number", "subject", "district__name", "contact__email", "caller_name"]
+    list_select_related = ["district", "contact", "assigned_to"]
     ordering = ["-updated_at"]
     show_full_result_count = False
     inlines = [ImpactInline, PostInline, AttachmentInline, EventInline, RecipientInline]
@@ -120,6 +121,8 @@ class CaseAdmin(admin.ModelAdmin):
         "number",
         "district",
         "contact",
+        "caller_name",
+        "caller_phone",
         "submitted_by",
         "case_type",
         "category",
@@ -152,7 +155,18 @@ class CaseAdmin(admin.ModelAdmin):
         (None, {"fields": ["number", "status", "assigned_to", "priority", "team"]}),
         (
             "Submission",
-            {"fields": ["district", "contact", "submitted_by", "case_type", "category", "module"]},
+            {
+                "fields": [
+                    "district",
+                    "contact",
+                    "caller_name",
+                    "caller_phone",
+                    "submitted_by",
+                    "case_type",
+                    "category",
+                    "module",
+                ]
+            },
         ),
         (
             "Case",
@@ -179,10 +193,22 @@ class CaseAdmin(admin.ModelAdmin):
         ("Development", {"fields": ["dev_issue", "release", "follows_case"]}),
         (
             "Service level",
-            {"fields": ["first_response_due_at", "oncall_due_at", "first_response_at", "first_response_met"]},
+            {
+                "fields": [
+                    "first_response_due_at",
+                    "oncall_due_at",
+                    "first_response_at",
+                    "first_response_met",
+                ]
+            },
         ),
         ("Times", {"fields": ["created_at", "updated_at", "status_changed_at", "closed_at"]}),
     ]
+
+    @admin.display(description="Contact", ordering="contact__last_name")
+    def contact_or_caller(self, obj: Case) -> str:
+        """The contact, or who phoned in a case opened without one (SPEC §3.6)."""
+        return obj.contact_label(advisor=True)
 
     @admin.display(description="Written permission", boolean=True)
     def written_permission(self, obj: Case) -> bool:
