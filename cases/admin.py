@@ -25,6 +25,14 @@ from cases.services import case_assign
 from cases.workflow import WorkflowError
 
 
+def business_hours(seconds: int | None) -> str:
+    """A stored business duration as advisors read it: "26 h 05 min of business hours" (a business day is 12 h)."""
+    if seconds is None:
+        return "-"
+    minutes = seconds // 60
+    return f"{minutes // 60} h {minutes % 60:02d} min of business hours"
+
+
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
@@ -146,6 +154,8 @@ class CaseAdmin(admin.ModelAdmin):
         "oncall_due_at",
         "first_response_at",
         "first_response_met",
+        "first_response_business_time",
+        "resolution_business_time",
         "created_at",
         "updated_at",
         "status_changed_at",
@@ -199,6 +209,8 @@ class CaseAdmin(admin.ModelAdmin):
                     "oncall_due_at",
                     "first_response_at",
                     "first_response_met",
+                    "first_response_business_time",
+                    "resolution_business_time",
                 ]
             },
         ),
@@ -209,6 +221,14 @@ class CaseAdmin(admin.ModelAdmin):
     def contact_or_caller(self, obj: Case) -> str:
         """The contact, or who phoned in a case opened without one (SPEC §3.6)."""
         return obj.contact_label(advisor=True)
+
+    @admin.display(description="Time to first response")
+    def first_response_business_time(self, obj: Case) -> str:
+        return business_hours(obj.first_response_business_seconds)
+
+    @admin.display(description="Time to resolution")
+    def resolution_business_time(self, obj: Case) -> str:
+        return business_hours(obj.resolution_business_seconds)
 
     @admin.display(description="Written permission", boolean=True)
     def written_permission(self, obj: Case) -> bool:

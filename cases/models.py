@@ -210,6 +210,21 @@ class Case(models.Model):
     oncall_due_at = models.DateTimeField(null=True, blank=True, help_text="Critical only: one clock hour.")
     first_response_at = models.DateTimeField(null=True, blank=True)
     first_response_met = models.BooleanField(null=True, blank=True)
+    # Business time (CALENDAR.md) from submission to the moment it measures, in whole seconds, stored when that
+    # moment happens: reports take medians and percentiles in SQL, which cannot count business hours. Clock
+    # durations need no column: they are differences of stored moments (first_response_at - created_at).
+    first_response_business_seconds = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Business time from submission to the first response.",
+    )
+    resolution_business_seconds = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Business time from submission to the last close; cleared while the case is re-opened.",
+    )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField(help_text="Last modified: any change or post.")
     status_changed_at = models.DateTimeField()
