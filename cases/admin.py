@@ -28,6 +28,14 @@ from cases.workflow import WorkflowError
 from contacts.admin import ServiceErrorsAsMessages
 
 
+def business_hours(seconds: int | None) -> str:
+    """A stored business duration as advisors read it: "26 h 05 min of business hours" (a business day is 12 h)."""
+    if seconds is None:
+        return "-"
+    minutes = seconds // 60
+    return f"{minutes // 60} h {minutes % 60:02d} min of business hours"
+
+
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
@@ -104,6 +112,7 @@ class CaseAdmin(admin.ModelAdmin):
         "number",
         "subject",
         "district",
+        "contact_or_caller",
         "case_type",
         "priority",
         "status",
@@ -113,8 +122,8 @@ class CaseAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     list_filter = ["status", "priority", "case_type", "team"]
-    search_fields = ["=number", "subject", "district__name", "contact__email"]
-    list_select_related = ["district", "assigned_to"]
+    search_fields = ["=number", "subject", "district__name", "contact__email", "caller_name"]
+    list_select_related = ["district", "contact", "assigned_to"]
     ordering = ["-updated_at"]
     show_full_result_count = False
     inlines = [ImpactInline, PostInline, AttachmentInline, EventInline, RecipientInline]
@@ -123,6 +132,8 @@ class CaseAdmin(admin.ModelAdmin):
         "number",
         "district",
         "contact",
+        "caller_name",
+        "caller_phone",
         "submitted_by",
         "case_type",
         "category",
@@ -146,6 +157,8 @@ class CaseAdmin(admin.ModelAdmin):
         "oncall_due_at",
         "first_response_at",
         "first_response_met",
+        "first_response_business_time",
+        "resolution_business_time",
         "created_at",
         "updated_at",
         "status_changed_at",
@@ -155,7 +168,18 @@ class CaseAdmin(admin.ModelAdmin):
         (None, {"fields": ["number", "status", "assigned_to", "priority", "team"]}),
         (
             "Submission",
-            {"fields": ["district", "contact", "submitted_by", "case_type", "category", "module"]},
+            {
+                "fields": [
+                    "district",
+                    "contact",
+                    "caller_name",
+                    "caller_phone",
+                    "submitted_by",
+                    "case_type",
+                    "category",
+                    "module",
+                ]
+            },
         ),
         (
             "Case",
@@ -182,10 +206,32 @@ class CaseAdmin(admin.ModelAdmin):
         ("Development", {"fields": ["dev_issue", "release", "follows_case"]}),
         (
             "Service level",
-            {"fields": ["first_response_due_at", "oncall_due_at", "first_response_at", "first_response_met"]},
+            {
+                "fields": [
+                    "first_response_due_at",
+                    "oncall_due_at",
+                    "first_response_at",
+                    "first_response_met",
+                    "first_response_business_time",
+                    "resolution_business_time",
+                ]
+            },
         ),
         ("Times", {"fields": ["created_at", "updated_at", "status_changed_at", "closed_at"]}),
     ]
+
+    @admin.display(description="Contact", ordering="contact__last_name")
+    def contact_or_caller(self, obj: Case) -> str:
+        """The contact, or who phoned in a case opened without one (SPEC §3.6)."""
+        return obj.contact_label(advisor=True)
+
+    @admin.display(description="Time to first response")
+    def first_response_business_time(self, obj: Case) -> str:
+        return business_hours(obj.first_response_business_seconds)
+
+    @admin.display(description="Time to resolution")
+    def resolution_business_time(self, obj: Case) -> str:
+        return business_hours(obj.resolution_business_seconds)
 
     @admin.display(description="Written permission", boolean=True)
     def written_permission(self, obj: Case) -> bool:

@@ -127,6 +127,13 @@ def advisor_choices() -> Q:
     return Q(pk__in=User.objects.advisors().values("pk"))
 
 
+def caller_label(name: str, *, advisor: bool) -> str:
+    """Who phoned in a case without a contact: "Caller: Pat Lee" for advisors, who must transfer it to an
+    authorized contact; "Phoned in by Pat Lee" for the district's contacts, who see who asked for help without
+    an advisors' label. The caller's phone number is shown to advisors only."""
+    return f"Caller: {name}" if advisor else f"Phoned in by {name}"
+
+
 class CaseQuerySet(models.QuerySet["Case"]):
     def visible_to(self, user: User | Any) -> CaseQuerySet:
         """The cases of the districts the person may see (``District.objects.visible_to``, DESIGN §2 rule 1)."""
@@ -143,9 +150,20 @@ class Case(models.Model):
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="cases")
     contact = models.ForeignKey(
         User,
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="cases_as_contact",
-        help_text="The authorized contact the case belongs to; always a notification recipient.",
+        help_text="The authorized contact the case belongs to; always a notification recipient. Empty for an "
+        "emergency case opened for an unauthorized caller until it is transferred to a contact (SPEC §3.6).",
+    )
+    # Who phoned in an emergency case opened without an authorized contact (SPEC §3.6). Kept after the case is
+    # transferred to a contact. The database default lets rows written by raw SQL (the benchmark) leave them out.
+    caller_name = models.CharField(
+        max_length=200, blank=True, default="", db_default="", validators=[single_line]
+    )
+    caller_phone = models.CharField(
+        max_length=40, blank=True, default="", db_default="", validators=[single_line]
     )
     submitted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="cases_submitted")
     case_type = models.CharField(max_length=32, choices=CaseType.choices)
@@ -194,6 +212,21 @@ class Case(models.Model):
     oncall_due_at = models.DateTimeField(null=True, blank=True, help_text="Critical only: one clock hour.")
     first_response_at = models.DateTimeField(null=True, blank=True)
     first_response_met = models.BooleanField(null=True, blank=True)
+    # Business time (CALENDAR.md) from submission to the moment it measures, in whole seconds, stored when that
+    # moment happens: reports take medians and percentiles in SQL, which cannot count business hours. Clock
+    # durations need no column: they are differences of stored moments (first_response_at - created_at).
+    first_response_business_seconds = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Business time from submission to the first response.",
+    )
+    resolution_business_seconds = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Business time from submission to the last close; cleared while the case is re-opened.",
+    )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField(help_text="Last modified: any change or post.")
     status_changed_at = models.DateTimeField()
@@ -234,6 +267,12 @@ class Case(models.Model):
                 | ~Q(priority=Priority.CRITICAL),
                 name="case_critical_only_for_outages",
             ),
+            # An emergency case opened for an unauthorized caller (SPEC §3.6) names who phoned instead of a
+            # contact; every other case has a contact.
+            models.CheckConstraint(
+                condition=Q(contact__isnull=False) | Q(caller_name__regex=r"\S", caller_phone__regex=r"\S"),
+                name="case_contact_or_caller",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -246,6 +285,13 @@ class Case(models.Model):
     @property
     def status_meaning(self) -> str:
         return STATUS_MEANINGS[Status(self.status)]
+
+    def contact_label(self, *, advisor: bool) -> str:
+        """Who the case is for, where a page, list, export or e-mail names its contact: the contact's name, or
+        for a case phoned in without one (SPEC §3.6) the caller, in the words of the viewer's side."""
+        if self.contact is not None:
+            return self.contact.get_full_name() or self.contact.email
+        return caller_label(self.caller_name, advisor=advisor)
 
     @property
     def type_spec(self) -> Any:

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from cases import search
 from cases.casetypes import CaseType
-from cases.models import Case, CaseQuerySet, Priority
+from cases.models import Case, CaseQuerySet, Priority, caller_label
 from cases.workflow import OPEN_STATUSES, WAITING_ON_DISTRICT, Status
 from contacts.access import Viewer, visible_districts
 from contacts.models import User
@@ -81,7 +81,12 @@ def with_contact(cases: QuerySet[Case], text: str) -> QuerySet[Case]:
         return cases.filter(contact__email__iexact=text)
     return cases.alias(
         contact_full_name=Concat("contact__first_name", Value(" "), "contact__last_name")
-    ).filter(Q(contact_full_name__icontains=text) | Q(contact__email__icontains=text))
+    ).filter(
+        Q(contact_full_name__icontains=text)
+        | Q(contact__email__icontains=text)
+        # A case phoned in without a contact shows its caller in the Contact column.
+        | Q(contact__isnull=True, caller_name__icontains=text)
+    )
 
 
 def _is_email(text: str) -> bool:
@@ -144,7 +149,7 @@ COLUMNS: tuple[SortColumn, ...] = (
     ),
     SortColumn("module", "Module", (Lower("module__name"),), nullable=True),
     SortColumn("type", "Case Type", ("case_type",)),
-    SortColumn("contact", "Contact", (Lower("contact__last_name"), Lower("contact__first_name")), words=("by last name, A to Z", "by last name, Z to A")),
+    SortColumn("contact", "Contact", (Lower("contact__last_name"), Lower("contact__first_name")), words=("by last name, A to Z", "by last name, Z to A"), nullable=True),
     SortColumn("modified", "Last Modified", ("updated_at",), first_descending=True, words=("oldest first", "newest first")),
     SortColumn("account", "Account", (Lower("district__name"),)),
 )  # fmt: skip
@@ -265,10 +270,11 @@ class ListRow:
     case_type: str
     updated_at: datetime
     district: str
-    contact_first_name: str
-    contact_last_name: str
-    contact_email: str
+    contact_first_name: str | None  # None: phoned in without a contact (caller_name)
+    contact_last_name: str | None
+    contact_email: str | None
     module: str | None
+    caller_name: str
 
 
 LIST_COLUMNS = (
@@ -283,11 +289,17 @@ LIST_COLUMNS = (
     "contact__last_name",
     "contact__email",
     "module__name",
+    "caller_name",
 )
 
 
-def contact_label(first_name: str, last_name: str, email: str) -> str:
-    """The Contact column of the list and the export: the contact's name, or their address if they have none."""
+def contact_label(
+    first_name: str | None, last_name: str | None, email: str | None, caller_name: str, *, advisor: bool
+) -> str:
+    """The Contact column of the list and the export: the contact's name, or their address if they have none;
+    for a case phoned in without a contact, its caller (``Case.contact_label``)."""
+    if email is None:
+        return caller_label(caller_name, advisor=advisor)
     return f"{first_name} {last_name}".strip() or email
 
 
@@ -439,7 +451,7 @@ def spreadsheet_safe(value: str) -> str:
     return f"'{value}" if value.startswith(_FORMULA_START) else value
 
 
-def export_rows(ordered_cases: QuerySet[Case]) -> Iterator[list[str]]:
+def export_rows(ordered_cases: QuerySet[Case], *, advisor: bool) -> Iterator[list[str]]:
     """The rows of the CSV export, the same columns as the list, read in chunks with a server-side cursor so
     memory stays flat however many cases match. Only the listed columns are read: nothing internal."""
     rows = ordered_cases.values_list(
@@ -452,6 +464,7 @@ def export_rows(ordered_cases: QuerySet[Case]) -> Iterator[list[str]]:
         "contact__first_name",
         "contact__last_name",
         "contact__email",
+        "caller_name",
         "updated_at",
         "district__name",
     )
@@ -466,6 +479,7 @@ def export_rows(ordered_cases: QuerySet[Case]) -> Iterator[list[str]]:
         first,
         last,
         email,
+        caller_name,
         updated,
         district,
     ) in rows.iterator(chunk_size=EXPORT_CHUNK):
@@ -476,7 +490,7 @@ def export_rows(ordered_cases: QuerySet[Case]) -> Iterator[list[str]]:
             PRIORITY_LABELS.get(priority, str(priority)),
             spreadsheet_safe(module or ""),
             TYPE_LABELS.get(case_type, case_type),
-            spreadsheet_safe(contact_label(first, last, email)),
+            spreadsheet_safe(contact_label(first, last, email, caller_name, advisor=advisor)),
             updated.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
             spreadsheet_safe(district),
         ]

@@ -3,7 +3,7 @@ the status change itself."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -19,10 +19,16 @@ from cases.workflow import (
 )
 from contacts.access import Capability, is_advisor, require_capability
 from contacts.models import User
+from portal.lib import businesstime
 
 
 def resolve_now(now: datetime | None) -> datetime:
     return now if now is not None else timezone.now()
+
+
+def business_seconds(start: datetime, end: datetime) -> int:
+    """Whole seconds of business time between two moments (CALENDAR.md), as stored for the reports."""
+    return businesstime.business_time_between(start, end) // timedelta(seconds=1)
 
 
 def record_event(
@@ -59,12 +65,15 @@ def apply_status(case: Case, target: Status, actor: User | None, now: datetime, 
     case.status_changed_at = now
     case.updated_at = now
     case.closed_at = now if target == Status.CLOSED else None
+    # Resolution is measured from submission to the last close: a re-opened case was not resolved yet.
+    case.resolution_business_seconds = business_seconds(case.created_at, now) if case.closed_at else None
     case.save(
         update_fields=[
             "status",
             "status_changed_at",
             "updated_at",
             "closed_at",
+            "resolution_business_seconds",
             "assigned_to",
             "dev_issue",
             "release",

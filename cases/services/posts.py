@@ -21,6 +21,7 @@ from cases.models import (
 )
 from cases.services.common import (
     apply_status,
+    business_seconds,
     lock_case,
     record_event,
     resolve_now,
@@ -52,11 +53,15 @@ def public_post(
 
 
 def record_first_response(case: Case, now: datetime) -> None:
-    """First response = the first public advisor post (SPEC §7); whether it met the target is stored."""
+    """First response = the first public advisor post (SPEC §7); whether it met the target and how much business
+    time it took are stored."""
     if case.first_response_at is None:
         case.first_response_at = now
         case.first_response_met = now <= case.first_response_due_at
-        case.save(update_fields=["first_response_at", "first_response_met"])
+        case.first_response_business_seconds = business_seconds(case.created_at, now)
+        case.save(
+            update_fields=["first_response_at", "first_response_met", "first_response_business_seconds"]
+        )
 
 
 @transaction.atomic

@@ -72,15 +72,18 @@ def recipients_add(
 @transaction.atomic
 def recipients_remove(*, actor: User, case: Case, users: Sequence[User], now: datetime | None = None) -> int:
     """Remove people from the case's notification recipients; each removal is an event. The case's contact
-    (its owner) is always a recipient and cannot be removed. A read-only contact removes only themselves."""
+    (its owner), when it has one, is always a recipient and cannot be removed. A read-only contact removes only
+    themselves."""
     case = lock_case(case)
     now = resolve_now(now)  # after the lock: the order of events is the order of the locks
     _check_recipient_change(actor, case, users)
     if not users:
         raise ValidationError({"users": "Choose at least one recipient to remove."})
-    if any(user.pk == case.contact_id for user in users):
+    # A case phoned in without a contact (SPEC §3.6) has no owner: each of its recipients can be removed.
+    owner = next((user for user in users if case.contact_id and user.pk == case.contact_id), None)
+    if owner is not None:
         raise ValidationError(
-            {"users": f"{case.contact.get_full_name()} owns the case and always receives its notifications."}
+            {"users": f"{owner.get_full_name()} owns the case and always receives its notifications."}
         )
     removed = 0
     for user in users:

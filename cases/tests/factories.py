@@ -15,11 +15,11 @@ import factory
 from django.utils import timezone
 
 from cases.casetypes import CaseType
-from cases.models import Case, DevIssue, Module, Priority, Release
+from cases.models import Case, Category, DevIssue, Module, Priority, Release
 from cases.services import case_submit
 from cases.workflow import Status
 from contacts.models import District, User
-from contacts.tests.factories import DistrictFactory, UserFactory
+from contacts.tests.factories import AdvisorFactory, DistrictFactory, UserFactory
 
 
 class ModuleFactory(factory.django.DjangoModelFactory):
@@ -66,6 +66,17 @@ class CaseFactory(factory.django.DjangoModelFactory):
     updated_at = factory.SelfAttribute("created_at")
     status_changed_at = factory.SelfAttribute("created_at")
     first_response_due_at = factory.SelfAttribute("created_at")
+
+
+class CallerCaseFactory(CaseFactory):
+    """A bare emergency case opened by an advisor for an unauthorized caller (SPEC §3.6): no contact, the
+    caller's name and phone instead."""
+
+    contact = None
+    caller_name = "Pat Lee"
+    caller_phone = "555-0142"
+    submitted_by = factory.SubFactory(AdvisorFactory)
+    category = Category.ADMIN
 
 
 def submit_case(

@@ -189,6 +189,9 @@ def test_search_this_feed_without_javascript_filters_with_a_get_parameter(client
 
 
 def test_search_matches_text_not_markup_and_finds_authors_and_status_changes(client, personas):
+    # A fixed name: the submission entry matches its author's name, and a random "Armstrong" would match "strong".
+    personas.support.last_name = "Baird"
+    personas.support.save(update_fields=["last_name"])
     case = make_case(personas)
     post_create(author=personas.support, case=case, body="<p>See <strong>this</strong></p>")
     login(client, personas.support)

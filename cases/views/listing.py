@@ -289,7 +289,7 @@ def _list_context(request: HttpRequest, scope: Scope, filterset: CaseFilter) -> 
         valid=True,
         state=state,
         page=page,
-        rows=_rows(page.rows),
+        rows=_rows(page.rows, advisor=is_advisor(request.user)),
         showing=f"{page.start_index}\u2013{page.end_index}",
         sort=sort,
         search_text=search_text,
@@ -326,7 +326,7 @@ def _merge_by_district(
     return listing.MergeByDistrict(ids, sort.descending)
 
 
-def _rows(rows: list[listing.ListRow]) -> list[dict[str, str]]:
+def _rows(rows: list[listing.ListRow], *, advisor: bool) -> list[dict[str, str]]:
     """Each row as the strings it shows. Rendering a page of 100 rows is the largest part of the list's time
     when every cell goes through a template lookup, a ``get_…_display`` call or the ``date`` filter."""
     url = listing.case_url_builder()
@@ -346,7 +346,11 @@ def _rows(rows: list[listing.ListRow]) -> list[dict[str, str]]:
                 "module": row.module or "",
                 "type_label": listing.TYPE_LABELS.get(row.case_type, row.case_type),
                 "contact": listing.contact_label(
-                    row.contact_first_name, row.contact_last_name, row.contact_email
+                    row.contact_first_name,
+                    row.contact_last_name,
+                    row.contact_email,
+                    row.caller_name,
+                    advisor=advisor,
                 ),
                 "modified_iso": local.isoformat(),
                 "modified_date": f"{local:%b} {local.day}, {local.year}",
@@ -509,7 +513,9 @@ def export_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     data = filterset.form.cleaned_data
     search_text = (data.get("q") or "").strip()
     sort = listing.Sort.parse(data.get("sort"), searching=bool(search_text))
-    rows = listing.export_rows(listing.ordered(filterset.qs, sort, search_text))
+    rows = listing.export_rows(
+        listing.ordered(filterset.qs, sort, search_text), advisor=is_advisor(request.user)
+    )
     response = StreamingHttpResponse(listing.csv_chunks(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_export_filename(filterset, scope)}"'
     response["Cache-Control"] = "private, no-store"

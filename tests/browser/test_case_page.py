@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 
 from cases.models import Attachment, Case, Post
 from cases.services import post_create
+from cases.tests.factories import CallerCaseFactory
 from cases.tests.page_helpers import PDF, make_case, png_bytes, private_media_fixture  # noqa: F401
 from cases.workflow import Status
 from tests.browser.conftest import assert_accessible
@@ -130,4 +131,29 @@ def test_read_only_contact_follows_the_case_on_a_phone(page: Page, live_server, 
     page.get_by_role("button", name="Add me to notifications on this case").click()
     expect(page.get_by_role("status").first).to_contain_text("You will get an e-mail about every update")
     expect(page.get_by_role("button", name="Remove me from notifications on this case")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_a_case_phoned_in_without_a_contact_reads_well_for_advisors_and_contacts(
+    page: Page, live_server, personas
+):
+    case = CallerCaseFactory(
+        district=personas.district_a, submitted_by=personas.advisor, subject="Campus is down"
+    )
+    log_in(page, live_server, personas.advisor.email, personas.password)
+    page.goto(f"{live_server.url}/cases/{case.number}/")
+    facts = page.locator(".side-facts").first
+    expect(facts).to_contain_text("Caller: Pat Lee")
+    expect(facts).to_contain_text("555-0142")
+    assert_accessible(page)
+
+    page.context.clear_cookies()
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, live_server, personas.support.email, personas.password)
+    page.goto(f"{live_server.url}/cases/{case.number}/")
+    expect(page.locator(".side-facts").first).to_contain_text("Phoned in by Pat Lee")
+    expect(page.get_by_text("555-0142")).to_have_count(0)
+    assert_accessible(page)
+    page.goto(f"{live_server.url}/cases/")
+    expect(page.locator("td.col-contact")).to_have_text(["Phoned in by Pat Lee"])
     assert_accessible(page)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0009_advisor_role'),
+        ('cases', '0011_case_business_durations'),
     ]
 
     operations = [
