@@ -119,19 +119,19 @@ class FeedEntry:
         event = self.event
         if event is None:
             return ""
-        themselves = event.actor_id is not None and str(event.actor_id) in (event.old, event.new)
+        actor = str(event.actor_id)
         if event.kind == CaseEvent.Kind.ASSIGNED:
-            return "took the case" if themselves else f"assigned the case to {event.new_label}"
+            return "took the case" if event.new == actor else f"assigned the case to {event.new_label}"
         if event.kind == CaseEvent.Kind.RECIPIENT_ADDED:
             return (
                 "started receiving notifications"
-                if themselves
+                if event.new == actor
                 else f"added {event.new_label} to notifications"
             )
         if event.kind == CaseEvent.Kind.RECIPIENT_REMOVED:
             return (
                 "stopped receiving notifications"
-                if themselves
+                if event.old == actor
                 else f"removed {event.old_label} from notifications"
             )
         return ""

@@ -164,6 +164,17 @@ def test_the_timeline_shows_the_advisors_name_of_today(client, personas):
     assert "Robin Ng" not in admin_html
 
 
+def test_the_feed_tells_taking_a_case_from_handing_it_on(client, personas):
+    case = submit_case(district=personas.district_a, contact=personas.support)
+    case_assign(actor=personas.advisor, case=case, assignee=personas.advisor)
+    case_assign(
+        actor=personas.advisor, case=case, assignee=AdvisorFactory(first_name="Robin", last_name="Ng")
+    )
+    html = login(client, personas.support).get(url("detail", case)).content.decode()
+    assert html.count("took the case") == 1
+    assert "assigned the case to Robin Ng" in html
+
+
 def test_the_feed_shows_who_was_added_to_and_removed_from_notifications(client, personas):
     case = make_case(personas)
     recipients_add(actor=personas.support, case=case, users=[personas.technical])
