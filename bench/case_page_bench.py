@@ -146,7 +146,7 @@ def ensure_case(subject: str, posts: int) -> Case:
             CaseEvent(
                 case=case,
                 actor=advisor,
-                kind=CaseEvent.Kind.STATUS,
+                kind=CaseEvent.Kind.STATUS_CHANGED,
                 old=statuses[i - 1] if i else Status.NEW,
                 new=statuses[i],
                 created_at=start + timedelta(hours=10 * (posts // len(statuses)) * i + 5),

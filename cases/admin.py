@@ -3,10 +3,13 @@ workflow-owned field are read-only here, and actions call ``cases.services`` and
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
@@ -23,6 +26,7 @@ from cases.models import (
     Recipient,
     Release,
 )
+from cases.selectors.events import label_events
 from cases.services import case_assign
 from cases.workflow import WorkflowError
 from contacts.admin import ServiceErrorsAsMessages
@@ -47,10 +51,34 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+class EventFormSet(BaseInlineFormSet):
+    """The case's events with the labels of their values, read once for the whole list (the people and
+    development issues they name in one query each) rather than once per row."""
+
+    def get_queryset(self) -> Any:
+        if not hasattr(self, "_labelled"):
+            events = list(super().get_queryset())
+            for event in events:
+                event.case = self.instance  # each row's title names the case: not one query per row
+            self._labelled = label_events(events)
+        return self._labelled
+
+
 class EventInline(ReadOnlyInline):
+    """The case's timeline and audit trail: each change with its old and new values as they read today."""
+
     model = CaseEvent
-    fields = readonly_fields = ("created_at", "kind", "actor", "old", "new", "data")
+    formset = EventFormSet
+    fields = readonly_fields = ("created_at", "kind", "actor", "change", "data")
     ordering = ["-created_at", "-pk"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CaseEvent]:
+        return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description="change")
+    def change(self, obj: CaseEvent) -> str:
+        """``old → new``, or the one value the event has (the recipient removed, the issue linked)."""
+        return " → ".join(label for label in (obj.old_label, obj.new_label) if label)
 
 
 class PostInline(ReadOnlyInline):

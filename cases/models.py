@@ -301,34 +301,52 @@ class Case(models.Model):
 
 
 class CaseEvent(models.Model):
-    """One change of a case: the timeline, the audit trail and the input of business-time reports."""
+    """One change of a case: the timeline, the audit trail and the input of business-time reports.
+
+    ``old`` and ``new`` hold values, never display text: a status code, a user's pk, a team code, a disruption
+    code, a development issue's pk, a post's pk (see ``Kind``). Labels and names are rendered when the event is
+    read (``cases.selectors.events``), so a renamed person or a relabelled status shows as it is today."""
 
     class Kind(models.TextChoices):
-        CREATED = "created", "Case submitted"
-        STATUS = "status", "Status changed"
-        ASSIGNED = "assigned", "Advisor assigned"
-        PRIORITY = "priority", "Priority changed"
-        FIELD = "field", "Field changed"
-        POSTED = "posted", "Post added"
-        RECIPIENT_ADDED = "recipient_added", "Recipient added"
-        RECIPIENT_REMOVED = "recipient_removed", "Recipient removed"
-        PERMISSION = "permission", "Written permission granted"
-        DEV_ISSUE = "dev_issue", "Development issue linked"
-        PERMISSION_WITHDRAWN = "permission_withdrawn", "Written permission withdrawn"
-        ESCALATED = "escalated", "Escalated"
-        IMPACT = "impact", "Impact assessed"
+        # old / new: "" / status code "new"; data: type (case type code), priority (rank).
+        CREATED = "case.created", "Case submitted"
+        # old / new: status codes; data: by (actor kind), release (pk), resolution_post, details_post, reason.
+        STATUS_CHANGED = "case.status_changed", "Status changed"
+        # old / new: the previous and new assignee's user pk ("" for nobody).
+        ASSIGNED = "case.assigned", "Advisor assigned"
+        # old / new: team codes; data: note_post (pk).
+        ESCALATED = "case.escalated", "Escalated"
+        # new: the post's pk; data: internal, attachments (file names).
+        POST_ADDED = "post.added", "Post added"
+        # new (added) / old (removed): the recipient's user pk.
+        RECIPIENT_ADDED = "recipient.added", "Recipient added"
+        RECIPIENT_REMOVED = "recipient.removed", "Recipient removed"
+        PERMISSION_GRANTED = "permission.granted", "Written permission granted"
+        PERMISSION_WITHDRAWN = "permission.withdrawn", "Written permission withdrawn"
+        # new: the development issue's pk.
+        DEV_ISSUE_LINKED = "dev_issue.linked", "Development issue linked"
+        # old / new: disruption codes ("" before the first assessment).
+        IMPACT_ASSESSED = "impact.assessed", "Impact assessed"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField(max_length=32, choices=Kind.choices)
-    old = models.CharField(max_length=255, blank=True)
-    new = models.CharField(max_length=255, blank=True)
+    kind = models.CharField(max_length=64, choices=Kind.choices)
+    old = models.CharField(max_length=255, blank=True, help_text="A value (code or id), never display text.")
+    new = models.CharField(max_length=255, blank=True, help_text="A value (code or id), never display text.")
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField()
 
+    # What a person reads for old and new, today: filled in by ``cases.selectors.events.label_events``.
+    old_label = ""
+    new_label = ""
+
     class Meta:
         ordering = ["created_at", "pk"]
-        indexes = [models.Index(fields=["case", "created_at"], name="caseevent_case_time")]
+        indexes = [
+            models.Index(fields=["case", "created_at"], name="caseevent_case_time"),
+            # The inactivity rule (SPEC §8): a person's latest case activity.
+            models.Index(fields=["actor", "created_at"], name="caseevent_actor_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on #{self.case.number}"

@@ -11,7 +11,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from cases.models import Case
+from cases.models import Case, CaseEvent
+from cases.selectors.events import label_events
 from contacts.tests.factories import UserFactory
 from outbox.models import OutboundEmail
 
@@ -141,3 +142,99 @@ def test_business_durations_are_computed_for_cases_answered_and_closed_before_th
         assert migrate(BEFORE_BUSINESS_DURATIONS).get_model("cases", "Case").objects.count() == 3
     finally:
         migrate()
+
+
+# Before case events stored values (ids and codes) under namespaced kinds.
+BEFORE_EVENT_VALUES = [("cases", "0011_case_business_durations")]
+
+
+@pytest.fixture
+def before_event_values():
+    try:
+        yield migrate(BEFORE_EVENT_VALUES)
+    finally:
+        migrate()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_old_case_events_get_namespaced_kinds_and_values(before_event_values, personas):
+    apps = before_event_values
+    Case = apps.get_model("cases", "Case")
+    OldEvent = apps.get_model("cases", "CaseEvent")
+    issue = apps.get_model("cases", "DevIssue").objects.create(number="DEV-48213", title="Totals wrong")
+    release = apps.get_model("cases", "Release").objects.create(name="2026.11 Release Pack")
+    type(personas.advisor).objects.filter(pk=personas.advisor.pk).update(
+        first_name="Avery", last_name="Morgan"
+    )
+    type(personas.technical).objects.filter(pk=personas.technical.pk).update(
+        first_name="Priya", last_name="Raman"
+    )
+    now = timezone.now()
+    case = Case.objects.create(
+        district_id=personas.district_a.pk,
+        contact_id=personas.support.pk,
+        submitted_by_id=personas.support.pk,
+        case_type="ask_question",
+        team="campus_support",
+        subject="Grades not syncing",
+        description="Since Monday.",
+        first_response_due_at=now,
+        created_at=now,
+        updated_at=now,
+        status_changed_at=now,
+    )
+
+    def old_event(kind, old="", new="", **data):
+        return OldEvent.objects.create(case=case, kind=kind, old=old, new=new, data=data, created_at=now).pk
+
+    rows = {
+        "created": old_event("created", new="new", type="ask_question", priority="High"),
+        "taken": old_event("assigned", new="Avery Morgan"),
+        "handed": old_event("assigned", old="Avery Morgan", new="Someone Who Left"),
+        "replied": old_event("status", old="pending_customer_input", new="assigned", reason="contact replied"),
+        "released": old_event("status", old="assigned_to_development", new="available_in_release",
+                              release="2026.11 Release Pack"),
+        "added": old_event("recipient_added", new="Priya Raman", user=personas.technical.pk),
+        "removed": old_event("recipient_removed", old="Priya Raman"),
+        "impact": old_event("impact", new="Severe: work has stopped"),
+        "linked": old_event("dev_issue", new="DEV-48213"),
+        "granted": old_event("permission", new="granted"),
+    }  # fmt: skip
+
+    migrate()
+
+    def row(name):
+        event = CaseEvent.objects.get(pk=rows[name])
+        return event.kind, event.old, event.new, event.data
+
+    advisor, technical = str(personas.advisor.pk), str(personas.technical.pk)
+    assert row("created") == ("case.created", "", "new", {"type": "ask_question", "priority": 2})
+    assert row("taken") == ("case.assigned", "", advisor, {})
+    # A name that matches no staff account: the value stays empty and the text is kept.
+    assert row("handed") == ("case.assigned", advisor, "", {"new_text": "Someone Who Left"})
+    assert row("replied") == (
+        "case.status_changed",
+        "pending_customer_input",
+        "assigned",
+        {"reason": "contact_replied"},
+    )
+    assert row("released")[0] == "case.status_changed"
+    assert row("released")[3] == {"release": release.pk}
+    assert row("added") == ("recipient.added", "", technical, {})
+    assert row("removed") == ("recipient.removed", technical, "", {})
+    assert row("impact") == ("impact.assessed", "", "severe", {})
+    assert row("linked") == ("dev_issue.linked", "", str(issue.pk), {})
+    assert row("granted") == ("permission.granted", "", "granted", {})
+    # The timeline reads the kept text where no value was found.
+    [handed] = label_events([CaseEvent.objects.get(pk=rows["handed"])])
+    assert (handed.old_label, handed.new_label) == ("Avery Morgan", "Someone Who Left")
+
+    # And back: the old kinds, the values as they are now; forward again changes nothing more.
+    old_apps = migrate(BEFORE_EVENT_VALUES)
+    back = old_apps.get_model("cases", "CaseEvent").objects.get(pk=rows["taken"])
+    assert (back.kind, back.new) == ("assigned", advisor)
+    migrate()
+    assert row("taken") == ("case.assigned", "", advisor, {})
+    assert row("handed") == ("case.assigned", advisor, "", {"new_text": "Someone Who Left"})
+    assert row("removed") == ("recipient.removed", technical, "", {})
+    assert row("impact") == ("impact.assessed", "", "severe", {})

@@ -5,7 +5,7 @@ a case of another district is a 404, exactly like a missing number. Internal not
 filtered out here for everyone but advisors, so no template, partial or search result can show one.
 
 The page costs a constant number of queries whatever the number of posts: the case with everything shown in
-its panels (one query), the feed (posts with authors, their attachments, status changes), the attachments
+its panels (one query), the feed (posts with authors, their attachments, events), the attachments
 area, the recipients and, for those who may add some, the eligible contacts.
 """
 
@@ -34,6 +34,7 @@ from django.utils import timezone
 from cases.casetypes import CaseTypeSpec
 from cases.models import Attachment, Case, CaseEvent, ImpactAssessment, Post, Recipient
 from cases.selectors import get_case_for_viewer
+from cases.selectors.events import label_events, person_ids
 from cases.selectors.reopen import reopen_allowed
 from cases.workflow import STATUS_MEANINGS, Actor, Status, allowed_targets
 from contacts.access import ROLE_CAPABILITIES, Capability, Viewer, active_memberships, is_advisor
@@ -44,8 +45,16 @@ from portal.lib import businesstime
 # The feed shows this many entries, newest first; "Show all" shows the rest (a long thread stays fast).
 FEED_PAGE = 30
 SEARCH_MAX_WORDS = 8
-# The events the feed shows, and the one that tells whether support assessed the impact.
-FEED_EVENTS = [CaseEvent.Kind.STATUS, CaseEvent.Kind.CREATED, CaseEvent.Kind.IMPACT]
+# The events the feed shows: the submission, status changes, who works on the case and who is told about it.
+# (Posts are in the feed themselves; the impact assessment, the development issue and the written permission
+# have their own panels.)
+FEED_EVENTS = [
+    CaseEvent.Kind.CREATED,
+    CaseEvent.Kind.STATUS_CHANGED,
+    CaseEvent.Kind.ASSIGNED,
+    CaseEvent.Kind.RECIPIENT_ADDED,
+    CaseEvent.Kind.RECIPIENT_REMOVED,
+]
 SEARCH_MAX_LENGTH = 200
 
 
@@ -61,7 +70,7 @@ def format_when(moment: datetime) -> str:
 class FeedEntry:
     """One entry of the feed with what the template shows, computed once."""
 
-    kind: Literal["post", "status"]
+    kind: Literal["post", "event"]
     at: datetime
     post: Post | None = None
     event: CaseEvent | None = None
@@ -100,11 +109,34 @@ class FeedEntry:
 
     @property
     def status_label(self) -> str:
-        return Status(self.event.new).label if self.event else ""
+        return self.event.new_label if self.event else ""
 
     @property
     def old_status_label(self) -> str:
-        return Status(self.event.old).label if self.event and self.event.old else ""
+        return self.event.old_label if self.event else ""
+
+    @property
+    def action(self) -> str:
+        """What the person did, for the events that name someone (labels rendered when read)."""
+        event = self.event
+        if event is None:
+            return ""
+        actor = str(event.actor_id)
+        if event.kind == CaseEvent.Kind.ASSIGNED:
+            return "took the case" if event.new == actor else f"assigned the case to {event.new_label}"
+        if event.kind == CaseEvent.Kind.RECIPIENT_ADDED:
+            return (
+                "started receiving notifications"
+                if event.new == actor
+                else f"added {event.new_label} to notifications"
+            )
+        if event.kind == CaseEvent.Kind.RECIPIENT_REMOVED:
+            return (
+                "stopped receiving notifications"
+                if event.old == actor
+                else f"removed {event.old_label} from notifications"
+            )
+        return ""
 
 
 @dataclass
@@ -258,12 +290,26 @@ class _StripTags(Func):
         super().__init__(expression, Value("<[^>]*>"), Value(" "), Value("g"))
 
 
-def _status_text(event: CaseEvent) -> str:
-    """The words a person reads in a status entry of the feed."""
-    old = Status(event.old).label if event.old else ""
-    actor = event.actor.get_full_name() if event.actor else "the portal"
-    what = "submitted the case" if event.kind == CaseEvent.Kind.CREATED else "changed the status from to"
-    return f"{actor} {what} {old} {Status(event.new).label}".lower()
+def _event_text(entry: FeedEntry) -> str:
+    """The words a person reads in an event entry of the feed."""
+    event = entry.event
+    if event is None:
+        return ""
+    actor = entry.name if event.actor else "the portal"
+    if event.kind == CaseEvent.Kind.CREATED:
+        what = "submitted the case"
+    elif event.kind == CaseEvent.Kind.STATUS_CHANGED:
+        what = f"changed the status from to {entry.old_status_label} {entry.status_label}"
+    else:
+        what = entry.action
+    return f"{actor} {what}".lower()
+
+
+def feed_events(case: Case) -> list[CaseEvent]:
+    """The feed's events (and the impact assessment's, which says whether there is one), newest first."""
+    kinds = [*FEED_EVENTS, CaseEvent.Kind.IMPACT_ASSESSED]
+    events = CaseEvent.objects.filter(case=case, kind__in=kinds).select_related("actor")
+    return list(events.order_by("-created_at", "-pk"))
 
 
 def feed_for(
@@ -273,17 +319,20 @@ def feed_for(
     query: str = "",
     show_all: bool = False,
     attachments: list[Attachment] | None = None,
+    events: list[CaseEvent] | None = None,
+    people: list[User] | None = None,
 ) -> Feed:
-    """Public posts (and, for advisors, internal notes), the submission and status changes, newest first. With
+    """Public posts (and, for advisors, internal notes) and the events of ``FEED_EVENTS``, newest first. With
     a query, only the entries that contain every word (in the text, the author's name or an attachment's name;
-    for a status change, its statuses or who made it). Three or four queries, whatever the number of posts:
-    posts, status changes, a count when the feed is cut, and the posts' files unless ``attachments`` (every
-    file of the case the viewer may see, already loaded for the attachments area) is given."""
+    for an event, the words it shows: statuses, who made it, whom it names). Three or four queries, whatever the number of posts:
+    posts, events, a count when the feed is cut, and the posts' files unless ``attachments`` (every
+    file of the case the viewer may see, already loaded for the attachments area) is given, and the events
+    unless ``events`` (``feed_events``) is; one more for the people the events name (an assignee, a recipient)
+    who are not among ``people`` (already loaded)."""
     advisor = is_advisor(viewer)
     words = search_words(query)
     # The total number of matching posts comes with the rows (COUNT(*) OVER ()), before the LIMIT.
     posts = _posts(case, advisor).select_related("author").annotate(matching=Window(Count("pk")))
-    events = CaseEvent.objects.filter(case=case, kind__in=FEED_EVENTS).select_related("actor")
     if words:
         posts = posts.annotate(text=_StripTags(F("body")))
         for word in words:
@@ -305,20 +354,24 @@ def feed_for(
     for attachment in sorted(attachments, key=lambda a: (a.created_at, a.pk)):
         if not attachment.inline:
             files.setdefault(attachment.post_id, []).append(attachment)
-    # Status changes are few (tens); they are matched in Python against the words a person sees.
-    event_rows = list(events.order_by("-created_at", "-pk"))
-    assessed = any(e.kind == CaseEvent.Kind.IMPACT for e in event_rows)
-    event_rows = [e for e in event_rows if e.kind != CaseEvent.Kind.IMPACT]
+    # Events are few (tens); they are matched in Python against the words a person sees.
+    event_rows = feed_events(case) if events is None else events
+    assessed = any(e.kind == CaseEvent.Kind.IMPACT_ASSESSED for e in event_rows)
+    event_rows = label_events(
+        [e for e in event_rows if e.kind != CaseEvent.Kind.IMPACT_ASSESSED],
+        {person.pk: person for person in people or []},
+    )
+    event_entries = [FeedEntry("event", e.created_at, event=e) for e in event_rows]
     if words:
         lowered = [w.lower() for w in words]
-        event_rows = [e for e in event_rows if all(w in _status_text(e) for w in lowered)]
+        event_entries = [e for e in event_entries if all(w in _event_text(e) for w in lowered)]
     post_total = post_rows[0].matching if post_rows else 0
-    entries = [FeedEntry("post", p.created_at, post=p, files=files.get(p.pk, [])) for p in post_rows] + [
-        FeedEntry("status", e.created_at, event=e) for e in event_rows
-    ]
+    entries = [
+        FeedEntry("post", p.created_at, post=p, files=files.get(p.pk, [])) for p in post_rows
+    ] + event_entries
     # Newest first; at the same moment the status change goes above the post that caused it.
-    entries.sort(key=lambda entry: (entry.at, entry.kind == "status"), reverse=True)
-    total = post_total + len(event_rows)
+    entries.sort(key=lambda entry: (entry.at, entry.kind == "event"), reverse=True)
+    total = post_total + len(event_entries)
     if limit is not None:
         entries = entries[:limit]
     return Feed(entries=entries, total=total, query=" ".join(words), show_all=show_all, assessed=assessed)
@@ -340,8 +393,11 @@ def case_page(
     attachments = list(
         _attachments(case, advisor).select_related("uploaded_by").order_by("-created_at", "-pk")
     )
-    recipients, addable = _people(case, manage=actions.manage_recipients)
-    feed = feed_for(case, viewer, query=query, show_all=show_all, attachments=attachments)
+    events = feed_events(case)
+    recipients, addable, named = _people(case, manage=actions.manage_recipients, named=person_ids(events))
+    feed = feed_for(
+        case, viewer, query=query, show_all=show_all, attachments=attachments, events=events, people=named
+    )
     impact = ImpactAssessment.objects.filter(case=case).first() if feed.assessed else None
     follow_ups: list[Case] = []
     if case.status == Status.CLOSED:
@@ -360,27 +416,29 @@ def case_page(
     )
 
 
-def _people(case: Case, *, manage: bool) -> tuple[list[User], list[User]]:
-    """The case's notification recipients (the owner first) and, for those who manage them, the contacts they
-    may add (the district's authorized contacts not on the list yet).
-    Two queries, a third only for recipients who are not authorized contacts (a read-only contact who follows
-    the case, an advisor)."""
-    ids = set(Recipient.objects.filter(case=case).values_list("user_id", flat=True))
-    known: dict[int, User] = {}
+def _people(
+    case: Case, *, manage: bool, named: set[int] | frozenset[int] = frozenset()
+) -> tuple[list[User], list[User], list[User]]:
+    """The case's notification recipients (the owner first); for those who manage them, the contacts they
+    may add (the district's authorized contacts not on the list yet);
+    and the people with pks in ``named`` (those the feed's events name). Two queries: the recipients with the
+    named people, and the eligible contacts."""
+    subscribed = Recipient.objects.filter(case=case, user=OuterRef("pk"))
+    rows = User.objects.filter(Q(Exists(subscribed)) | Q(pk__in=named)).annotate(recipient=Exists(subscribed))
+    people: list[User] = []
+    ids: set[int] = set()
+    for person in rows:
+        people.append(person)
+        if person.recipient:
+            ids.add(person.pk)
     addable: list[User] = []
     if manage:
-        for person in authorized_contacts(case.district):
-            known[person.pk] = person
-            if person.pk not in ids:
-                addable.append(person)
-    missing = ids - set(known)
-    if missing:
-        known.update(User.objects.in_bulk(missing))
+        addable = [person for person in authorized_contacts(case.district) if person.pk not in ids]
     recipients = sorted(
-        (known[pk] for pk in ids if pk in known),
+        (person for person in people if person.pk in ids),
         key=lambda p: (p.pk != case.contact_id, p.last_name.lower(), p.first_name.lower(), p.pk),
     )
-    return recipients, addable
+    return recipients, addable, people
 
 
 def attachment_for_viewer(viewer: Viewer, key: str) -> Attachment:

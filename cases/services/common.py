@@ -32,10 +32,25 @@ def business_seconds(start: datetime, end: datetime) -> int:
 
 
 def record_event(
-    case: Case, kind: str, actor: User | None, now: datetime, *, old: Any = "", new: Any = "", **data: Any
+    case: Case,
+    kind: str,
+    actor: User | None,
+    now: datetime,
+    *,
+    old: str | int | None = None,
+    new: str | int | None = None,
+    **data: Any,
 ) -> CaseEvent:
+    """Write the event of a change. ``old`` and ``new`` are values (a code, a pk; ``None`` for nothing), never
+    display text: names and labels are rendered when the event is read, so they are always today's."""
     return CaseEvent.objects.create(
-        case=case, kind=kind, actor=actor, old=str(old), new=str(new), data=data, created_at=now
+        case=case,
+        kind=kind,
+        actor=actor,
+        old="" if old is None else str(old),
+        new="" if new is None else str(new),
+        data=data,
+        created_at=now,
     )
 
 
@@ -79,4 +94,4 @@ def apply_status(case: Case, target: Status, actor: User | None, now: datetime, 
             "release",
         ]
     )
-    return record_event(case, CaseEvent.Kind.STATUS, actor, now, old=old, new=target, **data)
+    return record_event(case, CaseEvent.Kind.STATUS_CHANGED, actor, now, old=old, new=target, **data)

@@ -47,7 +47,7 @@ def permission_grant(*, actor: User, case: Case, now: datetime | None = None) ->
     case.written_permission_withdrawn_at, case.written_permission_withdrawn_by = None, None
     case.updated_at = now
     case.save(update_fields=_PERMISSION_FIELDS)
-    record_event(case, CaseEvent.Kind.PERMISSION, actor, now, new="granted")
+    record_event(case, CaseEvent.Kind.PERMISSION_GRANTED, actor, now, new="granted")
     return case
 
 

@@ -48,7 +48,7 @@ def public_post(
         case=case, author=author, body=body_html, created_at=now, client_token=client_token
     )
     search.index_post(post)
-    record_event(case, CaseEvent.Kind.POSTED, author, now, new=post.pk, internal=False)
+    record_event(case, CaseEvent.Kind.POST_ADDED, author, now, new=post.pk, internal=False)
     return post
 
 
@@ -138,7 +138,7 @@ def post_create(
     search.index_post(post)
     record_event(
         case,
-        CaseEvent.Kind.POSTED,
+        CaseEvent.Kind.POST_ADDED,
         author,
         now,
         new=post.pk,
@@ -150,7 +150,7 @@ def post_create(
     status_event = None
     if not advisor and case.status in WAITING_ON_DISTRICT:
         transition_for(case.status, Status.ASSIGNED, Actor.CONTACT)
-        status_event = apply_status(case, Status.ASSIGNED, author, now, reason="contact replied")
+        status_event = apply_status(case, Status.ASSIGNED, author, now, reason="contact_replied")
     else:
         case.updated_at = now
         case.save(update_fields=["updated_at"])

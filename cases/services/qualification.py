@@ -56,10 +56,11 @@ def impact_assess(
         "assessed_by": actor,
         "assessed_at": now,
     }
+    previous = ImpactAssessment.objects.filter(case=case).values_list("disruption", flat=True).first()
     assessment, _ = ImpactAssessment.objects.update_or_create(case=case, defaults=values)
     case.updated_at = now
     case.save(update_fields=["updated_at"])
-    record_event(case, CaseEvent.Kind.IMPACT, actor, now, new=assessment.get_disruption_display())
+    record_event(case, CaseEvent.Kind.IMPACT_ASSESSED, actor, now, old=previous, new=assessment.disruption)
     return assessment
 
 

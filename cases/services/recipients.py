@@ -63,8 +63,7 @@ def recipients_add(
             CaseEvent.Kind.RECIPIENT_ADDED,
             actor,
             now,
-            new=recipient.user.get_full_name(),
-            user=recipient.user.pk,
+            new=recipient.user.pk,
         )
     return added
 
@@ -90,7 +89,5 @@ def recipients_remove(*, actor: User, case: Case, users: Sequence[User], now: da
         deleted, _ = Recipient.objects.filter(case=case, user=user).delete()
         if deleted:
             removed += 1
-            record_event(
-                case, CaseEvent.Kind.RECIPIENT_REMOVED, actor, now, old=user.get_full_name(), user=user.pk
-            )
+            record_event(case, CaseEvent.Kind.RECIPIENT_REMOVED, actor, now, old=user.pk)
     return removed

@@ -124,7 +124,7 @@ def case_submit(
     recipients = [contact] if submitter == contact or is_advisor(submitter) else [contact, submitter]
     Recipient.objects.bulk_create([Recipient(case=case, user=u, added_by=submitter) for u in recipients])
     record_event(
-        case, CaseEvent.Kind.CREATED, submitter, now, new=Status.NEW, type=spec.key, priority=priority.label
+        case, CaseEvent.Kind.CREATED, submitter, now, new=Status.NEW, type=spec.key, priority=priority.value
     )
     for user in recipients:
         enqueue_email(

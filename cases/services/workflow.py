@@ -59,7 +59,14 @@ def case_assign(
     previous = case.assigned_to
     case.assigned_to = assignee
     if previous != assignee:
-        record_event(case, CaseEvent.Kind.ASSIGNED, actor, now, old=previous or "", new=assignee)
+        record_event(
+            case,
+            CaseEvent.Kind.ASSIGNED,
+            actor,
+            now,
+            old=previous.pk if previous else None,
+            new=assignee.pk,
+        )
     if case.status in (Status.NEW, Status.REOPENED):
         transition_for(case.status, Status.ASSIGNED, Actor.ADVISOR)
         event = apply_status(case, Status.ASSIGNED, actor, now)
@@ -111,13 +118,13 @@ def case_set_status(
             raise WorkflowError("Link a development issue to move the case to Assigned to Development.")
         if case.dev_issue != dev_issue:
             case.dev_issue = dev_issue
-            record_event(case, CaseEvent.Kind.DEV_ISSUE, actor, now, new=dev_issue.number)
+            record_event(case, CaseEvent.Kind.DEV_ISSUE_LINKED, actor, now, new=dev_issue.pk)
     if Requirement.RELEASE in transition.requires:
         release_name = release_name.strip()
         if not release_name:
             raise WorkflowError("Name the release the fix is available in.")
         case.release, _ = Release.objects.get_or_create(name=release_name)
-        data["release"] = release_name
+        data["release"] = case.release.pk
     post = None
     if Requirement.RESOLUTION_POST in transition.requires:
         body = sanitize_html(resolution)

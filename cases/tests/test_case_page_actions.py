@@ -48,7 +48,7 @@ def test_authorized_contacts_and_advisors_close_an_open_case(client, personas, p
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.status == Status.CLOSED
-    event = CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.STATUS).latest("pk")
+    event = CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.STATUS_CHANGED).latest("pk")
     assert (event.new, event.actor) == (Status.CLOSED, getattr(personas, persona))
     assert "is closed" in client.get(response["Location"]).content.decode()
 
@@ -205,7 +205,7 @@ def test_an_authorized_contact_grants_written_permission_in_one_click(client, pe
     case.refresh_from_db()
     assert case.written_permission_by == user
     assert case.written_permission_at is not None
-    event = CaseEvent.objects.get(case=case, kind=CaseEvent.Kind.PERMISSION)
+    event = CaseEvent.objects.get(case=case, kind=CaseEvent.Kind.PERMISSION_GRANTED)
     assert event.actor == user
     html = client.get(url("detail", case)).content.decode()
     assert f"Granted by {user.get_full_name()}" in html
@@ -268,12 +268,14 @@ def test_an_authorized_contact_adds_and_removes_other_authorized_contacts(client
         "implementation@a.example.org",
     }
     added = CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.RECIPIENT_ADDED)
-    assert sorted(e.data["user"] for e in added) == sorted(
-        [personas.technical.pk, personas.implementation.pk]
+    assert sorted(e.new for e in added) == sorted(
+        [str(personas.technical.pk), str(personas.implementation.pk)]
     )
     client.post(url("recipients-remove", case), {"users": [personas.technical.pk]})
     assert not Recipient.objects.filter(case=case, user=personas.technical).exists()
-    assert CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.RECIPIENT_REMOVED).count() == 1
+    assert [e.old for e in CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.RECIPIENT_REMOVED)] == [
+        str(personas.technical.pk)
+    ]
 
 
 def test_the_owner_cannot_be_removed(client, personas):

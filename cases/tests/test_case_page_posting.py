@@ -65,7 +65,7 @@ def test_a_contact_posts_with_attachments_in_one_step(client, personas, private_
     assert len(on_disk) == 2
     assert all(re.fullmatch(r"[0-9a-f]{32}", p.name) for p in on_disk)
     assert sorted(p.read_bytes()[:4] for p in on_disk) == sorted([PDF[:4], png_bytes()[:4]])
-    event = CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.POSTED).get()
+    event = CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.POST_ADDED).get()
     assert event.data["attachments"] == ["report.pdf", "screen.png"]
     follow = client.get(response["Location"])
     assert "Your post was shared." in follow.content.decode()
@@ -79,8 +79,8 @@ def test_a_contacts_post_on_a_case_waiting_for_the_district_hands_it_back(client
         send(client, case, post_data("<p>Here is what you asked.</p>"))
         case.refresh_from_db()
         assert case.status == Status.ASSIGNED
-        last = CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.STATUS).latest("pk")
-        assert (last.old, last.new, last.data["reason"]) == (status, Status.ASSIGNED, "contact replied")
+        last = CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.STATUS_CHANGED).latest("pk")
+        assert (last.old, last.new, last.data["reason"]) == (status, Status.ASSIGNED, "contact_replied")
 
 
 def test_without_javascript_the_text_becomes_paragraphs_and_markup_is_shown_as_text(client, personas):
@@ -330,7 +330,7 @@ def test_a_double_submitted_post_is_stored_once(client, personas, private_media)
     assert Post.objects.count() == 1
     assert Attachment.objects.count() == 1
     assert len(stored_files(private_media)) == 1
-    assert CaseEvent.objects.filter(kind=CaseEvent.Kind.POSTED).count() == 1
+    assert CaseEvent.objects.filter(kind=CaseEvent.Kind.POST_ADDED).count() == 1
 
 
 def test_a_token_of_someone_elses_post_is_refused(client, personas):

@@ -14,10 +14,18 @@ from django.utils import timezone
 
 from cases.casetypes import Team
 from cases.models import Disruption, Post
-from cases.services import case_close, impact_assess, post_create
+from cases.services import (
+    case_assign,
+    case_close,
+    impact_assess,
+    post_create,
+    recipients_add,
+    recipients_remove,
+)
 from cases.tests.factories import DevIssueFactory, ReleaseFactory, put_in_status
 from cases.tests.page_helpers import login, make_case, png, private_media_fixture, url  # noqa: F401
 from cases.workflow import STATUS_MEANINGS, Status
+from contacts.tests.factories import AdvisorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -284,10 +292,17 @@ def test_the_page_costs_the_same_queries_with_1_and_200_posts(
         # a few attachments spread over the thread
         for _ in posts[:: max(1, count // 10)]:
             post_create(author=personas.support, case=case, body="<p>file</p>", attachments=[png()])
+        # events that name people: owners who passed the case on, recipients added and removed
+        for advisor in [*AdvisorFactory.create_batch(max(1, count // 20)), personas.advisor]:
+            case_assign(actor=personas.advisor, case=case, assignee=advisor)
+        for _ in range(max(1, count // 40)):
+            recipients_add(actor=personas.support, case=case, users=[personas.technical])
+            recipients_remove(actor=personas.support, case=case, users=[personas.technical])
     login(client, getattr(personas, persona))
     client.get(url("detail", small))  # the session is read once before counting
-    # session, user, memberships, case, recipients, eligible contacts, posts, their files, status changes,
-    # the attachments area; one COUNT more when the feed is cut at its first page.
+    # session, user, memberships, case, the people it names, its recipients with the people its events name,
+    # eligible contacts, posts, events, the attachments area (the advisor: one more for the role). The feed's
+    # count comes with the posts.
     with django_assert_max_num_queries(11):
         client.get(url("detail", small))
     with django_assert_max_num_queries(11):

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0011_case_business_durations'),
+        ('cases', '0013_event_values_data'),
     ]
 
     operations = [
