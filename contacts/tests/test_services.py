@@ -216,7 +216,7 @@ def test_switching_a_membership_off_takes_the_person_off_that_districts_cases_on
     assert recipients(owned) == {person}  # the owner stays on their own case's list
     assert recipients(elsewhere) == {personas.other_district, person}
     removal = CaseEvent.objects.get(case=followed, kind=CaseEvent.Kind.RECIPIENT_REMOVED)
-    assert (removal.actor, removal.data) == (personas.advisor, {"user": person.pk})
+    assert (removal.actor, removal.old) == (personas.advisor, str(person.pk))
     event = AccountEvent.objects.get()
     assert (event.kind, event.user, event.district, event.actor) == (
         "membership.deactivated",
