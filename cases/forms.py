@@ -55,6 +55,10 @@ class CaseForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.spec = spec
+        # New on every form load and sent back with the form: one case per form load (cases.services.case_submit).
+        self.fields["token"] = forms.UUIDField(required=False, widget=forms.HiddenInput)
+        if not self.is_bound:
+            self.initial.setdefault("token", uuid.uuid4())
         district_ids = [d.pk for d in districts]
         self.fields["district"] = forms.ModelChoiceField(
             queryset=District.objects.filter(pk__in=district_ids),

@@ -196,6 +196,12 @@ class Case(models.Model):
     search_vector = SearchVectorField(
         null=True, editable=False, help_text="Subject, description and public posts; see cases/search.py."
     )
+    client_token = models.UUIDField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The token of the submission form the case was sent from: one case per form load.",
+    )
 
     objects = CaseQuerySet.as_manager()
 
@@ -219,6 +225,8 @@ class Case(models.Model):
             ),
         ]
         constraints = [
+            # The submission form: a second click, or Back and Submit again, stores one case (case_submit).
+            models.UniqueConstraint(fields=["client_token"], name="case_client_token_once"),
             models.CheckConstraint(
                 condition=Q(status="closed", closed_at__isnull=False)
                 | (~Q(status="closed") & Q(closed_at__isnull=True)),
