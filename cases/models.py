@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Func, Q, Value
+from django.utils import timezone
 
 from cases.attachments import private_storage, random_storage_name
 from cases.casetypes import CaseType, Team
@@ -250,11 +253,75 @@ class Case(models.Model):
     def status_meaning(self) -> str:
         return STATUS_MEANINGS[Status(self.status)]
 
+    def first_response(self, now: datetime | None = None) -> FirstResponse:
+        if self.first_response_at is not None:
+            return FirstResponse("met" if self.first_response_met else "late", self.first_response_at)
+        if self.status == Status.CLOSED:
+            return FirstResponse("none", None)
+        oncall = self.priority == Priority.CRITICAL and self.oncall_due_at is not None
+        due = self.oncall_due_at if oncall and self.oncall_due_at else self.first_response_due_at
+        overdue = due <= (now or timezone.now())
+        return FirstResponse("overdue" if overdue else "due", due, oncall)
+
+    @property
+    def first_response_now(self) -> FirstResponse:
+        """``first_response()`` at this moment, for templates."""
+        return self.first_response()
+
     @property
     def type_spec(self) -> Any:
         from cases.casetypes import CASE_TYPES
 
         return CASE_TYPES[CaseType(self.case_type)]
+
+
+def _short_when(moment: datetime) -> str:
+    """``Thu 3 Dec, 11:00 AM`` in the portal's time zone."""
+    local = timezone.localtime(moment)
+    return f"{local:%a} {local.day} {local:%b}, {local.hour % 12 or 12}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
+
+
+def _long_when(moment: datetime) -> str:
+    """``Saturday 5 December 2026, 3:02 AM CST`` in the portal's time zone."""
+    local = timezone.localtime(moment)
+    hour = f"{local.hour % 12 or 12}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
+    return f"{local:%A} {local.day} {local:%B %Y}, {hour} {local:%Z}"
+
+
+@dataclass(frozen=True)
+class FirstResponse:
+    """What the district is promised about support's first response, as every page and e-mail shows it.
+
+    A Critical case (an outage) is worked around the clock: its promise is the on-call team's one clock hour
+    (``oncall_due_at``), not the business-hours target that may fall on the next Monday. A promise not kept
+    and not yet answered is overdue since its due time, never "due" in the past.
+    """
+
+    state: Literal["met", "late", "due", "overdue", "none"]
+    at: datetime | None  # answered at, due at, or overdue since
+    oncall: bool = False
+
+    @property
+    def short(self) -> str:
+        return _short_when(self.at) if self.at else ""
+
+    @property
+    def long(self) -> str:
+        return _long_when(self.at) if self.at else ""
+
+    @property
+    def terms(self) -> str:
+        """Which clock the promise counts in."""
+        if self.oncall:
+            return "within one hour, around the clock: outages go to the on-call team"
+        return "support hours count: Monday\u2013Friday, 6 a.m.\u20136 p.m. Central"
+
+    @property
+    def sentence(self) -> str:
+        """For the confirmation page and e-mail, right after the case is submitted."""
+        if self.state == "overdue":
+            return f"Overdue since {self.long} ({self.terms})"
+        return f"by {self.long} ({self.terms})"
 
 
 class CaseEvent(models.Model):

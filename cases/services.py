@@ -177,36 +177,40 @@ def case_submit(
         raise ValidationError(errors)
 
     permission = stored_details.get("written_permission") is True
-    try:
-        with transaction.atomic():
-            case = Case.objects.create(
-                district=district,
-                contact=contact,
-                submitted_by=submitter,
-                case_type=spec.key,
-                category=category,
-                team=spec.team,
-                priority=priority,
-                module=module,
-                subject=subject,
-                description=description,
-                details=stored_details,
-                follows_case=follows_case,
-                written_permission_at=now if permission else None,
-                written_permission_by=submitter if permission else None,
-                first_response_due_at=businesstime.sla_due(now, priority.business),
-                oncall_due_at=businesstime.oncall_due(now) if priority == Priority.CRITICAL else None,
-                created_at=now,
-                updated_at=now,
-                status_changed_at=now,
-                client_token=client_token,
-            )
-    except IntegrityError:
-        # The same form sent twice at the same moment: the other request stored the case first.
-        earlier = submitted_with_token(submitter, client_token)
-        if earlier is None:
-            raise
-        return earlier
+    values = {
+        "district": district,
+        "contact": contact,
+        "submitted_by": submitter,
+        "case_type": spec.key,
+        "category": category,
+        "team": spec.team,
+        "priority": priority,
+        "module": module,
+        "subject": subject,
+        "description": description,
+        "details": stored_details,
+        "follows_case": follows_case,
+        "written_permission_at": now if permission else None,
+        "written_permission_by": submitter if permission else None,
+        "first_response_due_at": businesstime.sla_due(now, priority.business),
+        "oncall_due_at": businesstime.oncall_due(now) if priority == Priority.CRITICAL else None,
+        "created_at": now,
+        "updated_at": now,
+        "status_changed_at": now,
+        "client_token": client_token,
+    }
+    if client_token is None:
+        case = Case.objects.create(**values)
+    else:
+        try:
+            with transaction.atomic():
+                case = Case.objects.create(**values)
+        except IntegrityError:
+            # The same form sent twice at the same moment: the other request stored the case first.
+            earlier = submitted_with_token(submitter, client_token)
+            if earlier is None:
+                raise
+            return earlier
     search.index_case(case)
     recipients = [contact] if submitter == contact or submitter.is_staff else [contact, submitter]
     Recipient.objects.bulk_create([Recipient(case=case, user=u, added_by=submitter) for u in recipients])
