@@ -145,6 +145,7 @@ class CaseAdmin(admin.ModelAdmin):
         "first_response_met",
         "created_at",
         "updated_at",
+        "public_updated_at",
         "status_changed_at",
         "closed_at",
     ]
@@ -181,7 +182,10 @@ class CaseAdmin(admin.ModelAdmin):
             "Service level",
             {"fields": ["first_response_due_at", "oncall_due_at", "first_response_at", "first_response_met"]},
         ),
-        ("Times", {"fields": ["created_at", "updated_at", "status_changed_at", "closed_at"]}),
+        (
+            "Times",
+            {"fields": ["created_at", "updated_at", "public_updated_at", "status_changed_at", "closed_at"]},
+        ),
     ]
 
     @admin.display(description="Written permission", boolean=True)

@@ -162,6 +162,8 @@ class CaseFilter(django_filters.FilterSet):
         """``accounts``: (id, slug, name) of the districts the viewer may pick in the Account filter."""
         super().__init__(data, queryset, request=request)
         self.accounts = list(accounts)
+        # The viewer's Last Modified (internal notes move only the advisors'); without a viewer, the district's.
+        self.modified = listing.modified_field(request.user) if request is not None else "public_updated_at"
         self._account_ids = {slug: pk for pk, slug, _name in self.accounts}
         self.modules = {str(pk): name for pk, name in Module.objects.values_list("pk", "name")}
         self.filters["module"].extra["choices"] = list(self.modules.items())
@@ -220,10 +222,10 @@ class CaseFilter(django_filters.FilterSet):
         return listing.with_contact(queryset, value) if value else queryset
 
     def filter_modified_from(self, queryset: QuerySet[Case], name: str, value: date | None) -> QuerySet[Case]:
-        return listing.modified_between(queryset, start=value)
+        return listing.modified_between(queryset, start=value, modified=self.modified)
 
     def filter_modified_to(self, queryset: QuerySet[Case], name: str, value: date | None) -> QuerySet[Case]:
-        return listing.modified_between(queryset, end=value)
+        return listing.modified_between(queryset, end=value, modified=self.modified)
 
     def filter_account(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
         if not value or value == ALL_DISTRICTS:

@@ -193,7 +193,12 @@ class Case(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     first_response_met = models.BooleanField(null=True, blank=True)
     created_at = models.DateTimeField()
-    updated_at = models.DateTimeField(help_text="Last modified: any change or post.")
+    updated_at = models.DateTimeField(help_text="Last modified: any change or post, internal notes included.")
+    public_updated_at = models.DateTimeField(
+        "last modified (district)",
+        help_text="Last modified as the district sees it: every change but an internal note. The contacts' list "
+        "shows, sorts and filters by it.",
+    )
     status_changed_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
     search_vector = SearchVectorField(
@@ -211,10 +216,16 @@ class Case(models.Model):
     class Meta:
         ordering = ["-updated_at"]
         indexes = [
-            # The district case list (SPEC §4): newest last-modified first, per district; the page of case numbers in its default order, ties broken by number, read from the index
-            # alone (cases/selectors/listing.py page_of; bench/explain/list_*.txt).
-            models.Index(fields=["district", "-updated_at", "-number"], name="case_district_updated_number"),
-            models.Index(fields=["district", "status", "-updated_at"], name="case_district_status"),
+            # The contacts' case list (SPEC §4): newest last-modified (as the district sees it) first, per district;
+            # the page of case numbers in its default order, ties broken by number, read from the index alone
+            # (cases/selectors/listing.py page_of; bench/explain/list_*.txt).
+            models.Index(
+                fields=["district", "-public_updated_at", "-number"], name="case_district_public_updated"
+            ),
+            models.Index(
+                fields=["district", "status", "-public_updated_at"], name="case_district_status_public"
+            ),
+            # Advisors' list of every district and the admin's default order: every change.
             models.Index(fields=["-updated_at"], name="case_updated"),
             # Advisors' queues (open cases by status / assignee).
             models.Index(fields=["status", "assigned_to"], name="case_status_assignee"),

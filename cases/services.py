@@ -70,6 +70,17 @@ def _event(
     )
 
 
+def _modified(case: Case, now: datetime, *, public: bool = True) -> list[str]:
+    """Move Last Modified; returns the fields to save. Every change moves it for advisors (``updated_at``);
+    every change a contact can see, that is all but an internal note, also moves the district's
+    (``public_updated_at``), so a note never reorders or re-dates the contacts' list."""
+    case.updated_at = now
+    if not public:
+        return ["updated_at"]
+    case.public_updated_at = now
+    return ["updated_at", "public_updated_at"]
+
+
 def _lock(case: Case) -> Case:
     """Re-read the case under a row lock; every check after this sees the committed state."""
     return Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
@@ -196,6 +207,7 @@ def case_submit(
         "oncall_due_at": businesstime.oncall_due(now) if priority == Priority.CRITICAL else None,
         "created_at": now,
         "updated_at": now,
+        "public_updated_at": now,
         "status_changed_at": now,
         "client_token": client_token,
     }
@@ -250,13 +262,12 @@ def _apply_status(case: Case, target: Status, actor: User | None, now: datetime,
     old = case.status
     case.status = target
     case.status_changed_at = now
-    case.updated_at = now
     case.closed_at = now if target == Status.CLOSED else None
     case.save(
         update_fields=[
             "status",
             "status_changed_at",
-            "updated_at",
+            *_modified(case, now),
             "closed_at",
             "assigned_to",
             "dev_issue",
@@ -306,8 +317,7 @@ def case_assign(
         event = _apply_status(case, Status.ASSIGNED, actor, now)
         _notify(case, actor, event=event)
     else:
-        case.updated_at = now
-        case.save(update_fields=["assigned_to", "updated_at"])
+        case.save(update_fields=["assigned_to", *_modified(case, now)])
     return case
 
 
@@ -526,8 +536,7 @@ def post_create(
         transition_for(case.status, Status.ASSIGNED, Actor.CONTACT)
         status_event = _apply_status(case, Status.ASSIGNED, author, now, reason="contact replied")
     else:
-        case.updated_at = now
-        case.save(update_fields=["updated_at"])
+        case.save(update_fields=_modified(case, now, public=not internal))
     if not internal:
         _notify(case, author, event=status_event, post=post, attachments=new_attachments)
     _store_attachments(post, new_attachments, checked)
@@ -767,7 +776,6 @@ _PERMISSION_FIELDS = [
     "written_permission_by",
     "written_permission_withdrawn_at",
     "written_permission_withdrawn_by",
-    "updated_at",
 ]
 
 
@@ -785,8 +793,7 @@ def permission_grant(*, actor: User, case: Case, now: datetime | None = None) ->
         return case
     case.written_permission_at, case.written_permission_by = now, actor
     case.written_permission_withdrawn_at, case.written_permission_withdrawn_by = None, None
-    case.updated_at = now
-    case.save(update_fields=_PERMISSION_FIELDS)
+    case.save(update_fields=[*_PERMISSION_FIELDS, *_modified(case, now)])
     _event(case, CaseEvent.Kind.PERMISSION, actor, now, new="granted")
     return case
 
@@ -802,8 +809,7 @@ def permission_withdraw(*, actor: User, case: Case, now: datetime | None = None)
         return case
     case.written_permission_at, case.written_permission_by = None, None
     case.written_permission_withdrawn_at, case.written_permission_withdrawn_by = now, actor
-    case.updated_at = now
-    case.save(update_fields=_PERMISSION_FIELDS)
+    case.save(update_fields=[*_PERMISSION_FIELDS, *_modified(case, now)])
     _event(case, CaseEvent.Kind.PERMISSION_WITHDRAWN, actor, now, old="granted", new="withdrawn")
     return case
 
@@ -838,8 +844,7 @@ def impact_assess(
         "assessed_at": now,
     }
     assessment, _ = ImpactAssessment.objects.update_or_create(case=case, defaults=values)
-    case.updated_at = now
-    case.save(update_fields=["updated_at"])
+    case.save(update_fields=_modified(case, now))
     _event(case, CaseEvent.Kind.IMPACT, actor, now, new=assessment.get_disruption_display())
     return assessment
 
@@ -874,8 +879,7 @@ def case_escalate(
     post = _public_post(case, actor, body, now)
     _record_first_response(case, now)
     case.team = team
-    case.updated_at = now
-    case.save(update_fields=["team", "updated_at"])
+    case.save(update_fields=["team", *_modified(case, now)])
     _event(case, CaseEvent.Kind.ESCALATED, actor, now, old=previous, new=team, note_post=post.pk)
     _notify(case, actor, post=post, escalated_to=team.label)
     return post
