@@ -74,18 +74,12 @@ class CaseFilterForm(forms.Form):
         required=False,
         error_messages={"invalid_choice": "The list cannot be sorted that way; use the column headers."},
     )
-    per_page = forms.TypedChoiceField(
-        label="Cases per page",
-        choices=[(str(n), str(n)) for n in listing.PAGE_SIZES],
-        coerce=int,
-        required=False,
-        empty_value=listing.DEFAULT_PAGE_SIZE,  # type: ignore[arg-type]  # coerced like the choices
-        error_messages={
-            "invalid_choice": "Show "
-            + ", ".join(str(n) for n in listing.PAGE_SIZES[:-1])
-            + f" or {listing.PAGE_SIZES[-1]} cases per page."
-        },
-    )
+    # Lenient like ``page``: a size the page never offers (an edited address) shows the default size.
+    per_page = forms.CharField(label="Cases per page", required=False)
+
+    def clean_per_page(self) -> int:
+        value = (self.cleaned_data.get("per_page") or "").strip()
+        return int(value) if value in {str(n) for n in listing.PAGE_SIZES} else listing.DEFAULT_PAGE_SIZE
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
