@@ -1,8 +1,10 @@
 """Contact pages: the home page, a district's page, and the district switcher."""
 
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -48,6 +50,16 @@ def district_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "recommended_technical": RECOMMENDED_TECHNICAL_CONTACTS,
         },
     )
+
+
+class LogoutView(auth_views.LogoutView):
+    """Log out, and say so on the page the person lands on (the login page)."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        # After the session is gone: the message travels in the messages cookie to the next page.
+        messages.success(request, "You have logged out.")
+        return response
 
 
 @require_POST
