@@ -92,7 +92,8 @@ class CaseForm(forms.Form):
             help_text=CONTACT_HELP,
             empty_label=None,
         )
-        contact_field.choices = self.contact_options.get(self._chosen_district(district_ids), [])
+        chosen = self._chosen_district(district_ids)
+        contact_field.choices = self.contact_options[chosen] if chosen is not None else []
         self.fields["contact"] = contact_field
         self.priority_fixed: Priority | None = Priority.CRITICAL if spec.outage else None
         if not spec.outage:
