@@ -19,6 +19,10 @@
     event.preventDefault();
     var label = document.querySelector("label[for='" + field.id + "']");
     (label || field).scrollIntoView({ block: "center" });
+    if (field.offsetParent === null && field.closest(".field")) {
+      // Hidden behind an enhanced control (the rich-text editor): focus what the person types into.
+      field = field.closest(".field").querySelector("[contenteditable='true'], input:not([type='hidden']), select") || field;
+    }
     field.focus({ preventScroll: true });
   });
 })();
