@@ -458,7 +458,7 @@ def main() -> int:
             case_rows, post_rows = [], []
     timer.done(f"generate and COPY {case_id:,} cases and {post_id:,} posts to staging")
 
-    case_columns = ["id", "number", "district_id", "contact_id", "submitted_by_id", "case_type", "category", "team", "priority", "module_id", "subject", "description", "details", "status", "assigned_to_id", "first_response_due_at", "first_response_at", "first_response_met", "created_at", "updated_at", "status_changed_at", "closed_at", "search_vector"]  # fmt: skip
+    case_columns = ["id", "number", "district_id", "contact_id", "submitted_by_id", "case_type", "category", "team", "priority", "module_id", "subject", "description", "details", "status", "assigned_to_id", "first_response_due_at", "first_response_at", "first_response_met", "created_at", "updated_at", "public_updated_at", "status_changed_at", "closed_at", "search_vector"]  # fmt: skip
     check_columns("cases_case", case_columns)
     post_columns = ["id", "case_id", "author_id", "body", "is_internal", "created_at"]
     check_columns("cases_post", post_columns)
@@ -471,7 +471,7 @@ def main() -> int:
             "c.priority, c.module_id, c.subject, c.description, '{}'::jsonb, c.status, c.assigned_to_id, "
             "c.first_response_due_at, c.first_response_at, "
             "CASE WHEN c.first_response_at IS NULL THEN NULL ELSE true END, "
-            "c.created_at, c.updated_at, c.status_changed_at, c.closed_at, "
+            "c.created_at, c.updated_at, c.updated_at, c.status_changed_at, c.closed_at, "
             # The same expression as cases.search.index_case: subject A, description B, public posts C.
             "setweight(to_tsvector('english'::regconfig, COALESCE(c.subject, '')), 'A') "
             "|| setweight(to_tsvector('english'::regconfig, COALESCE(c.description, '')), 'B') "

@@ -189,6 +189,7 @@ class CaseAdmin(admin.ModelAdmin):
         "resolution_business_time",
         "created_at",
         "updated_at",
+        "public_updated_at",
         "status_changed_at",
         "closed_at",
     ]
@@ -245,7 +246,10 @@ class CaseAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("Times", {"fields": ["created_at", "updated_at", "status_changed_at", "closed_at"]}),
+        (
+            "Times",
+            {"fields": ["created_at", "updated_at", "public_updated_at", "status_changed_at", "closed_at"]},
+        ),
     ]
 
     @admin.display(description="Contact", ordering="contact__last_name")

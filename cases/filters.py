@@ -78,18 +78,12 @@ class CaseFilterForm(forms.Form):
         required=False,
         error_messages={"invalid_choice": "The list cannot be sorted that way; use the column headers."},
     )
-    per_page = forms.TypedChoiceField(
-        label="Cases per page",
-        choices=[(str(n), str(n)) for n in listing.PAGE_SIZES],
-        coerce=int,
-        required=False,
-        empty_value=listing.DEFAULT_PAGE_SIZE,  # type: ignore[arg-type]  # coerced like the choices
-        error_messages={
-            "invalid_choice": "Show "
-            + ", ".join(str(n) for n in listing.PAGE_SIZES[:-1])
-            + f" or {listing.PAGE_SIZES[-1]} cases per page."
-        },
-    )
+    # Lenient like ``page``: a size the page never offers (an edited address) shows the default size.
+    per_page = forms.CharField(label="Cases per page", required=False)
+
+    def clean_per_page(self) -> int:
+        value = (self.cleaned_data.get("per_page") or "").strip()
+        return int(value) if value in {str(n) for n in listing.PAGE_SIZES} else listing.DEFAULT_PAGE_SIZE
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -166,6 +160,8 @@ class CaseFilter(django_filters.FilterSet):
         """``accounts``: (id, slug, name) of the districts the viewer may pick in the Account filter."""
         super().__init__(data, queryset, request=request)
         self.accounts = list(accounts)
+        # The viewer's Last Modified (internal notes move only the advisors'); without a viewer, the district's.
+        self.modified = listing.modified_field(request.user) if request is not None else "public_updated_at"
         self._account_ids = {slug: pk for pk, slug, _name in self.accounts}
         self.modules = {str(pk): name for pk, name in Module.objects.values_list("pk", "name")}
         self.filters["module"].extra["choices"] = list(self.modules.items())
@@ -224,10 +220,10 @@ class CaseFilter(django_filters.FilterSet):
         return listing.with_contact(queryset, value) if value else queryset
 
     def filter_modified_from(self, queryset: QuerySet[Case], name: str, value: date | None) -> QuerySet[Case]:
-        return listing.modified_between(queryset, start=value)
+        return listing.modified_between(queryset, start=value, modified=self.modified)
 
     def filter_modified_to(self, queryset: QuerySet[Case], name: str, value: date | None) -> QuerySet[Case]:
-        return listing.modified_between(queryset, end=value)
+        return listing.modified_between(queryset, end=value, modified=self.modified)
 
     def filter_account(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
         if not value or value == ALL_DISTRICTS:

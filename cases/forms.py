@@ -57,6 +57,10 @@ class CaseForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.spec = spec
+        # New on every form load and sent back with the form: one case per form load (cases.services.case_submit).
+        self.fields["token"] = forms.UUIDField(required=False, widget=forms.HiddenInput)
+        if not self.is_bound:
+            self.initial.setdefault("token", uuid.uuid4())
         district_ids = [d.pk for d in districts]
         self.fields["district"] = forms.ModelChoiceField(
             queryset=District.objects.filter(pk__in=district_ids),
@@ -69,25 +73,27 @@ class CaseForm(forms.Form):
             .select_related("user", "district")
             .order_by("district__name", "user__last_name", "user__first_name")
         )
-        grouped: dict[str, list[tuple[int, str]]] = {}
+        # The Contact field offers the authorized contacts of the chosen district only (``contact_options``
+        # holds every district's, for the page's script to swap when the district changes); ``clean`` refuses
+        # anyone else by name.
+        self.contact_options: dict[int, list[tuple[int, str]]] = {pk: [] for pk in district_ids}
         user_ids = set()
         for m in memberships:
-            grouped.setdefault(m.district.name, []).append(
+            self.contact_options[m.district_id].append(
                 (m.user_id, f"{m.user.get_full_name()} ({m.user.email})")
             )
             user_ids.add(m.user_id)
-        self.contacts_by_district: dict[int, set[int]] = {m.district_id: set() for m in memberships}
-        for m in memberships:
-            self.contacts_by_district[m.district_id].add(m.user_id)
+        self.contacts_by_district: dict[int, set[int]] = {
+            pk: {user_id for user_id, _label in options} for pk, options in self.contact_options.items()
+        }
         contact_field = ContactChoiceField(
             queryset=User.objects.filter(pk__in=user_ids),
             label="Contact",
             help_text=CONTACT_HELP,
             empty_label=None,
         )
-        contact_field.choices = (
-            list(grouped.items()) if len(grouped) > 1 else next(iter(grouped.values()), [])
-        )
+        chosen = self._chosen_district(district_ids)
+        contact_field.choices = self.contact_options[chosen] if chosen is not None else []
         self.fields["contact"] = contact_field
         self.priority_fixed: Priority | None = Priority.CRITICAL if spec.outage else None
         if not spec.outage:
@@ -121,6 +127,20 @@ class CaseForm(forms.Form):
             )
         for detail in spec.details:
             self.fields[detail.name] = detail.form_field()
+
+    def _chosen_district(self, district_ids: list[int]) -> int | None:
+        """The district the form is for: as sent, else as first shown."""
+        raw = self.data.get("district") if self.is_bound else self.initial.get("district")
+        pk = getattr(raw, "pk", raw)
+        try:
+            chosen = int(pk)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            chosen = None
+        return chosen if chosen in district_ids else (district_ids[0] if district_ids else None)
+
+    def other_districts_contacts(self) -> list[tuple[int, list[tuple[int, str]]]]:
+        """Every district's contacts when there are several, for the script that swaps the Contact options."""
+        return list(self.contact_options.items()) if len(self.contact_options) > 1 else []
 
     def clean_priority(self) -> int:
         priority = self.cleaned_data["priority"]

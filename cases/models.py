@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Func, Q, Value
+from django.utils import timezone
 
 from cases.attachments import private_storage, random_storage_name
 from cases.casetypes import CaseType, Team
@@ -228,11 +231,22 @@ class Case(models.Model):
         help_text="Business time from submission to the last close; cleared while the case is re-opened.",
     )
     created_at = models.DateTimeField()
-    updated_at = models.DateTimeField(help_text="Last modified: any change or post.")
+    updated_at = models.DateTimeField(help_text="Last modified: any change or post, internal notes included.")
+    public_updated_at = models.DateTimeField(
+        "last modified (district)",
+        help_text="Last modified as the district sees it: every change but an internal note. The contacts' list "
+        "shows, sorts and filters by it.",
+    )
     status_changed_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
     search_vector = SearchVectorField(
         null=True, editable=False, help_text="Subject, description and public posts; see cases/search.py."
+    )
+    client_token = models.UUIDField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The token of the submission form the case was sent from: one case per form load.",
     )
 
     objects = CaseQuerySet.as_manager()
@@ -240,10 +254,16 @@ class Case(models.Model):
     class Meta:
         ordering = ["-updated_at"]
         indexes = [
-            # The district case list (SPEC §4): newest last-modified first, per district; the page of case numbers in its default order, ties broken by number, read from the index
-            # alone (cases/selectors/listing.py page_of; bench/explain/list_*.txt).
-            models.Index(fields=["district", "-updated_at", "-number"], name="case_district_updated_number"),
-            models.Index(fields=["district", "status", "-updated_at"], name="case_district_status"),
+            # The contacts' case list (SPEC §4): newest last-modified (as the district sees it) first, per district;
+            # the page of case numbers in its default order, ties broken by number, read from the index alone
+            # (cases/selectors/listing.py page_of; bench/explain/list_*.txt).
+            models.Index(
+                fields=["district", "-public_updated_at", "-number"], name="case_district_public_updated"
+            ),
+            models.Index(
+                fields=["district", "status", "-public_updated_at"], name="case_district_status_public"
+            ),
+            # Advisors' list of every district and the admin's default order: every change.
             models.Index(fields=["-updated_at"], name="case_updated"),
             # Advisors' queues (open cases by status / assignee).
             models.Index(fields=["status", "assigned_to"], name="case_status_assignee"),
@@ -257,6 +277,8 @@ class Case(models.Model):
             ),
         ]
         constraints = [
+            # The submission form: a second click, or Back and Submit again, stores one case (case_submit).
+            models.UniqueConstraint(fields=["client_token"], name="case_client_token_once"),
             models.CheckConstraint(
                 condition=Q(status="closed", closed_at__isnull=False)
                 | (~Q(status="closed") & Q(closed_at__isnull=True)),
@@ -293,11 +315,75 @@ class Case(models.Model):
             return self.contact.get_full_name() or self.contact.email
         return caller_label(self.caller_name, advisor=advisor)
 
+    def first_response(self, now: datetime | None = None) -> FirstResponse:
+        if self.first_response_at is not None:
+            return FirstResponse("met" if self.first_response_met else "late", self.first_response_at)
+        if self.status == Status.CLOSED:
+            return FirstResponse("none", None)
+        oncall = self.priority == Priority.CRITICAL and self.oncall_due_at is not None
+        due = self.oncall_due_at if oncall and self.oncall_due_at else self.first_response_due_at
+        overdue = due <= (now or timezone.now())
+        return FirstResponse("overdue" if overdue else "due", due, oncall)
+
+    @property
+    def first_response_now(self) -> FirstResponse:
+        """``first_response()`` at this moment, for templates."""
+        return self.first_response()
+
     @property
     def type_spec(self) -> Any:
         from cases.casetypes import CASE_TYPES
 
         return CASE_TYPES[CaseType(self.case_type)]
+
+
+def _short_when(moment: datetime) -> str:
+    """``Thu 3 Dec, 11:00 AM`` in the portal's time zone."""
+    local = timezone.localtime(moment)
+    return f"{local:%a} {local.day} {local:%b}, {local.hour % 12 or 12}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
+
+
+def _long_when(moment: datetime) -> str:
+    """``Saturday 5 December 2026, 3:02 AM CST`` in the portal's time zone."""
+    local = timezone.localtime(moment)
+    hour = f"{local.hour % 12 or 12}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
+    return f"{local:%A} {local.day} {local:%B %Y}, {hour} {local:%Z}"
+
+
+@dataclass(frozen=True)
+class FirstResponse:
+    """What the district is promised about support's first response, as every page and e-mail shows it.
+
+    A Critical case (an outage) is worked around the clock: its promise is the on-call team's one clock hour
+    (``oncall_due_at``), not the business-hours target that may fall on the next Monday. A promise not kept
+    and not yet answered is overdue since its due time, never "due" in the past.
+    """
+
+    state: Literal["met", "late", "due", "overdue", "none"]
+    at: datetime | None  # answered at, due at, or overdue since
+    oncall: bool = False
+
+    @property
+    def short(self) -> str:
+        return _short_when(self.at) if self.at else ""
+
+    @property
+    def long(self) -> str:
+        return _long_when(self.at) if self.at else ""
+
+    @property
+    def terms(self) -> str:
+        """Which clock the promise counts in."""
+        if self.oncall:
+            return "within one hour, around the clock: outages go to the on-call team"
+        return "support hours count: Monday\u2013Friday, 6 a.m.\u20136 p.m. Central"
+
+    @property
+    def sentence(self) -> str:
+        """For the confirmation page and e-mail, right after the case is submitted."""
+        if self.state == "overdue":
+            return f"Overdue since {self.long} ({self.terms})"
+        return f"by {self.long} ({self.terms})"
 
 
 class CaseEvent(models.Model):

@@ -10,6 +10,8 @@ outranks a description match, which outranks a post match).
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector, SearchVectorField
 from django.db.models import F, QuerySet, Value
 from django.db.models.expressions import CombinedExpression
@@ -61,11 +63,18 @@ def index_post(post: Post) -> None:
     )
 
 
+# A hyphen joining two words ("grade-book"). PostgreSQL indexes a hyphenated word as the whole and its parts, but
+# in a query it asks for all three, so "grade-book" would never find a case that says "grade book". Its parts
+# alone find both spellings; a leading "-word" (exclude) is left alone.
+_JOINING_HYPHENS = re.compile(r"(?<=\w)[-\u2010\u2011]+(?=\w)")
+
+
 def search_query(text: str) -> SearchQuery:
     """What a person typed, as a ``websearch_to_tsquery``: every word must match (in any order, stemmed);
-    "quoted words" match as a phrase, ``or`` between words matches either, ``-word`` excludes. It never raises
-    a syntax error, whatever is typed."""
-    return SearchQuery(text[:MAX_QUERY_LENGTH], search_type="websearch", config=SEARCH_CONFIG)
+    "quoted words" match as a phrase, ``or`` between words matches either, ``-word`` excludes; hyphenated words
+    match their parts, however the case spells them. It never raises a syntax error, whatever is typed."""
+    text = _JOINING_HYPHENS.sub(" ", text[:MAX_QUERY_LENGTH])
+    return SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
 
 
 def matching(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:

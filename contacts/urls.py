@@ -13,7 +13,7 @@ urlpatterns = [
         auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
         name="login",
     ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/reset/",
         auth_views.PasswordResetView.as_view(

@@ -1,8 +1,10 @@
 """Contact pages: the home page, a district's page, and the district switcher."""
 
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -50,6 +52,16 @@ def district_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+class LogoutView(auth_views.LogoutView):
+    """Log out, and say so on the page the person lands on (the login page)."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        # After the session is gone: the message travels in the messages cookie to the next page.
+        messages.success(request, "You have logged out.")
+        return response
+
+
 @require_POST
 @login_required
 def switch_district(request: HttpRequest) -> HttpResponse:
@@ -65,4 +77,17 @@ def switch_district(request: HttpRequest) -> HttpResponse:
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
         target = reverse("home")
-    return HttpResponseRedirect(target)
+    return HttpResponseRedirect(_without_district_choice(target))
+
+
+# Query parameters that pin a page to a district (the case list's Account filter) or to a place in its results:
+# after a switch the page must show the district just chosen, from its first page.
+_DISTRICT_PARAMETERS = ("account", "page")
+
+
+def _without_district_choice(url: str) -> str:
+    parts = urlsplit(url)
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in _DISTRICT_PARAMETERS
+    ]
+    return urlunsplit(parts._replace(query=urlencode(query)))

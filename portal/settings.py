@@ -1,7 +1,16 @@
 """Settings of the Support Case Portal, read from environment variables (see README, "Configuration").
 
 Every value comes through the typed readers in ``portal.env`` so a bad value stops start-up with a message
-naming the variable. Development defaults are only used when ``DEBUG`` is on.
+naming the variable. Development defaults are only used when ``DEVELOPMENT`` is on.
+
+Two switches, kept apart so that the portal can run locally exactly as a district sees it:
+
+- ``DEVELOPMENT`` (a development machine): the development secret key, localhost, cookies over plain http,
+  static files from the source tree, e-mail to the console. ``scripts/run`` and ``scripts/test`` turn it on.
+- ``DEBUG`` (Django's debug mode): technical error pages with tracebacks and every URL pattern, and
+  django-htmx's debug handler, which replaces the page with any 4xx/5xx answer. Off unless asked for, also
+  under ``scripts/run``, so the demo shows the portal's own error pages and in-page form errors. It implies
+  ``DEVELOPMENT``.
 """
 
 from pathlib import Path
@@ -14,16 +23,17 @@ from portal.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production"  # noqa: S105 - refused below unless DEBUG
+DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production"  # noqa: S105 - refused below unless DEVELOPMENT
 
 DEBUG = env_bool("DEBUG", default=False)
-SECRET_KEY = env_str("SECRET_KEY", DEV_SECRET_KEY if DEBUG else None)
-if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
-    raise ImproperlyConfigured("SECRET_KEY is the development key; set a real secret when DEBUG is off.")
-if not DEBUG and len(SECRET_KEY) < 32:
-    raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters long when DEBUG is off.")
+DEVELOPMENT = env_bool("DEVELOPMENT", default=False) or DEBUG
+SECRET_KEY = env_str("SECRET_KEY", DEV_SECRET_KEY if DEVELOPMENT else None)
+if not DEVELOPMENT and SECRET_KEY == DEV_SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY is the development key; set a real secret outside DEVELOPMENT.")
+if not DEVELOPMENT and len(SECRET_KEY) < 32:
+    raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters long outside DEVELOPMENT.")
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEVELOPMENT else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
@@ -158,9 +168,9 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEVELOPMENT)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-if not DEBUG:
+if not DEVELOPMENT:
     # HTTP Strict Transport Security: off until the deployment sets it (a browser remembers it for that long).
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
@@ -179,17 +189,17 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG
+        if DEVELOPMENT
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG
-WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_USE_FINDERS = DEVELOPMENT
+WHITENOISE_AUTOREFRESH = DEVELOPMENT
 
-# E-mail (Django 6.1 MAILERS). MAIL_BACKEND: smtp (default when DEBUG is off), console, or file.
+# E-mail (Django 6.1 MAILERS). MAIL_BACKEND: smtp (default outside DEVELOPMENT), console, or file.
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Support Case Portal <support-portal@example.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-_mail_backend = env_str("MAIL_BACKEND", "console" if DEBUG else "smtp")
+_mail_backend = env_str("MAIL_BACKEND", "console" if DEVELOPMENT else "smtp")
 if _mail_backend == "smtp":
     MAILERS = {
         "default": {

@@ -45,7 +45,9 @@ def test_env_readers_name_the_variable_and_the_bad_value(monkeypatch):
 
 
 def _import_settings(**env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "MAIL_BACKEND"}}
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"DEBUG", "DEVELOPMENT", "SECRET_KEY", "MAIL_BACKEND"}
+    }
     return subprocess.run(
         [sys.executable, "-c", "import portal.settings"],
         cwd=ROOT,
@@ -96,6 +98,28 @@ def test_the_readme_production_settings_pass_the_deployment_check_with_no_warnin
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_a_development_machine_is_not_djangos_debug_mode():
+    """scripts/run shows the portal as a district sees it: its own error pages, not Django's technical ones."""
+    code = "from django.conf import settings as s; print(s.DEBUG, s.SECRET_KEY == s.DEV_SECRET_KEY, s.ALLOWED_HOSTS)"
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "MAIL_BACKEND"}}
+    result = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [
+            sys.executable,
+            "-c",
+            f"import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'portal.settings'; django.setup(); {code}",
+        ],
+        cwd=ROOT,
+        env=clean | {"DEVELOPMENT": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True", "['127.0.0.1',", "'localhost']"]
+    run = (ROOT / "scripts" / "run").read_text()
+    assert 'export DEVELOPMENT=1 DEBUG="${DEBUG:-0}"' in run
 
 
 def test_settings_reject_an_unknown_mail_backend():

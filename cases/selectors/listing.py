@@ -24,7 +24,7 @@ from cases import search
 from cases.casetypes import CaseType
 from cases.models import Case, CaseQuerySet, Priority, caller_label
 from cases.workflow import OPEN_STATUSES, WAITING_ON_DISTRICT, Status
-from contacts.access import Viewer, visible_districts
+from contacts.access import Viewer, is_advisor, visible_districts
 from contacts.models import User
 
 PAGE_SIZES = (10, 20, 50, 100)
@@ -38,6 +38,16 @@ EXPORT_CHUNK = 2000
 
 # ---------------------------------------------------------------------------------------------------------------
 # Scope
+
+# Last Modified as stored for advisors: every change, internal notes included (``Case.updated_at``). Contacts see
+# ``Case.public_updated_at`` instead, which internal notes never move (``modified_field``).
+ALL_CHANGES = "updated_at"
+
+
+def modified_field(viewer: Viewer) -> str:
+    """The Last Modified the viewer's list shows, sorts and filters by: every change for an advisor, the changes
+    the district can see for a contact (an internal note must not re-date or reorder a contact's list)."""
+    return ALL_CHANGES if is_advisor(viewer) else "public_updated_at"
 
 
 def visible_cases(viewer: Viewer, *, district_ids: Collection[int] | None = None) -> CaseQuerySet:
@@ -94,12 +104,15 @@ def _is_email(text: str) -> bool:
     return bool(at and local and "." in domain and " " not in text)
 
 
-def modified_between(cases: QuerySet[Case], start: Any = None, end: Any = None) -> QuerySet[Case]:
-    """Last modified on or after the start date and on or before the end date (Chicago calendar days)."""
+def modified_between(
+    cases: QuerySet[Case], start: Any = None, end: Any = None, *, modified: str = ALL_CHANGES
+) -> QuerySet[Case]:
+    """Last modified (``modified``: see ``modified_field``) on or after the start date and on or before the end
+    date (Chicago calendar days)."""
     if start is not None:
-        cases = cases.filter(updated_at__gte=_start_of_day(start))
+        cases = cases.filter(**{f"{modified}__gte": _start_of_day(start)})
     if end is not None:
-        cases = cases.filter(updated_at__lt=_start_of_day(end + timedelta(days=1)))
+        cases = cases.filter(**{f"{modified}__lt": _start_of_day(end + timedelta(days=1))})
     return cases
 
 
@@ -124,10 +137,12 @@ class SortColumn:
     inverted: bool = False  # stored in the opposite order of what "ascending" means to a person
     nullable: bool = False  # empty values go last both ways
 
-    def order_by(self, descending: bool) -> list[OrderBy]:
+    def order_by(self, descending: bool, *, modified: str = ALL_CHANGES) -> list[OrderBy]:
         stored_descending = descending != self.inverted
         result = []
         for field in self.fields:
+            if field == ALL_CHANGES:
+                field = modified  # the viewer's Last Modified
             expression = F(field) if isinstance(field, str) else field
             # NULLS LAST only where there can be NULLs: on a NOT NULL column it would stop PostgreSQL from
             # reading the order straight from an index (it does not know the column has no NULLs).
@@ -150,7 +165,7 @@ COLUMNS: tuple[SortColumn, ...] = (
     SortColumn("module", "Module", (Lower("module__name"),), nullable=True),
     SortColumn("type", "Case Type", ("case_type",)),
     SortColumn("contact", "Contact", (Lower("contact__last_name"), Lower("contact__first_name")), words=("by last name, A to Z", "by last name, Z to A"), nullable=True),
-    SortColumn("modified", "Last Modified", ("updated_at",), first_descending=True, words=("oldest first", "newest first")),
+    SortColumn("modified", "Last Modified", (ALL_CHANGES,), first_descending=True, words=("oldest first", "newest first")),
     SortColumn("account", "Account", (Lower("district__name"),)),
 )  # fmt: skip
 COLUMNS_BY_KEY = {column.key: column for column in COLUMNS}
@@ -196,19 +211,21 @@ class Sort:
         return f"{self.column.label.lower()}, {self.column.words[1] if self.descending else self.column.words[0]}"
 
 
-def ordered(cases: QuerySet[Case], sort: Sort, search_text: str | None) -> QuerySet[Case]:
+def ordered(
+    cases: QuerySet[Case], sort: Sort, search_text: str | None, *, modified: str = ALL_CHANGES
+) -> QuerySet[Case]:
     """Order the list: by the chosen column (ties: newest last-modified, then highest number), or by search
-    relevance when searching without a chosen column."""
+    relevance when searching without a chosen column. ``modified``: the viewer's Last Modified."""
     if sort.column is None:
         if not search_text:
             raise ValueError("Ordering by relevance needs a search.")
         return cases.annotate(rank=search.rank(search_text)).order_by(
-            F("rank").desc(), F("updated_at").desc(), F("number").desc()
+            F("rank").desc(), F(modified).desc(), F("number").desc()
         )
-    order = sort.column.order_by(sort.descending)
+    order = sort.column.order_by(sort.descending, modified=modified)
     if sort.column.key != "number":
         if sort.column.key != "modified":
-            order.append(F("updated_at").desc())
+            order.append(F(modified).desc())
         order.append(F("number").desc())
     return cases.order_by(*order)
 
@@ -303,9 +320,11 @@ def contact_label(
     return f"{first_name} {last_name}".strip() or email
 
 
-def list_rows(cases: QuerySet[Case]) -> list[ListRow]:
-    """The table's columns of ``cases``, with the district, contact and module in the same query (no N+1)."""
-    return [ListRow(*values) for values in cases.values_list(*LIST_COLUMNS)]
+def list_rows(cases: QuerySet[Case], *, modified: str = ALL_CHANGES) -> list[ListRow]:
+    """The table's columns of ``cases``, with the district, contact and module in the same query (no N+1);
+    ``updated_at`` of each row is the viewer's Last Modified (``modified``)."""
+    columns = [modified if column == ALL_CHANGES else column for column in LIST_COLUMNS]
+    return [ListRow(*values) for values in cases.values_list(*columns)]
 
 
 def page_of(
@@ -316,6 +335,7 @@ def page_of(
     *,
     searching: bool = False,
     merge: MergeByDistrict | None = None,
+    modified: str = ALL_CHANGES,
 ) -> CaseListPage:
     """One page of ``ordered_cases`` and the number of ``cases`` (the same rows, unordered, counted in SQL).
 
@@ -355,7 +375,7 @@ def page_of(
             numbers = _numbers(ordered_cases, number, per_page)
     rows: list[ListRow] = []
     if numbers:
-        found = {row.number: row for row in list_rows(cases.filter(number__in=numbers))}
+        found = {row.number: row for row in list_rows(cases.filter(number__in=numbers), modified=modified)}
         rows = [found[n] for n in numbers if n in found]
     return CaseListPage(rows=rows, count=count, number=number, per_page=per_page)
 
@@ -371,6 +391,7 @@ class MergeByDistrict:
 
     district_ids: Sequence[int]
     descending: bool  # newest first (the default order)
+    modified: str = ALL_CHANGES  # the viewer's Last Modified
 
 
 # More districts than this (an advisor's 300) read one sorted scan instead: the merge would be hundreds of parts.
@@ -387,11 +408,11 @@ def _merged_numbers(
     cut to the page. The same numbers as ``_numbers``, whatever the filters (they apply inside each part)."""
     end = page * per_page
     parts = [
-        ordered_cases.filter(district_id=district).values_list("number", "updated_at")[:end]
+        ordered_cases.filter(district_id=district).values_list("number", merge.modified)[:end]
         for district in sorted(set(merge.district_ids))
     ]
     # The list's order by last modified either way, ties to the highest number (``ordered``).
-    order = ("-updated_at" if merge.descending else "updated_at", "-number")
+    order = (f"-{merge.modified}" if merge.descending else merge.modified, "-number")
     merged = parts[0].union(*parts[1:], all=True).order_by(*order)
     return [number for number, _updated in merged[end - per_page : end]]
 
@@ -451,9 +472,12 @@ def spreadsheet_safe(value: str) -> str:
     return f"'{value}" if value.startswith(_FORMULA_START) else value
 
 
-def export_rows(ordered_cases: QuerySet[Case], *, advisor: bool) -> Iterator[list[str]]:
+def export_rows(
+    ordered_cases: QuerySet[Case], *, advisor: bool, modified: str = ALL_CHANGES
+) -> Iterator[list[str]]:
     """The rows of the CSV export, the same columns as the list, read in chunks with a server-side cursor so
-    memory stays flat however many cases match. Only the listed columns are read: nothing internal."""
+    memory stays flat however many cases match. Only the listed columns are read: nothing internal (Last
+    Modified is the viewer's, ``modified``)."""
     rows = ordered_cases.values_list(
         "number",
         "subject",
@@ -465,7 +489,7 @@ def export_rows(ordered_cases: QuerySet[Case], *, advisor: bool) -> Iterator[lis
         "contact__last_name",
         "contact__email",
         "caller_name",
-        "updated_at",
+        modified,
         "district__name",
     )
     tz = timezone.get_current_timezone()

@@ -13,7 +13,7 @@ from cases.services.permission import permission_grant, permission_withdraw
 from cases.services.posts import post_create
 from cases.services.qualification import case_escalate, impact_assess
 from cases.services.recipients import recipients_add, recipients_remove
-from cases.services.submission import CRITICAL_ONLY_FOR_OUTAGES, case_submit
+from cases.services.submission import CRITICAL_ONLY_FOR_OUTAGES, case_submit, submitted_with_token
 from cases.services.workflow import case_assign, case_close, case_reopen, case_set_status
 
 __all__ = [
@@ -30,4 +30,5 @@ __all__ = [
     "post_create",
     "recipients_add",
     "recipients_remove",
+    "submitted_with_token",
 ]

@@ -74,11 +74,21 @@ def actor_kind(actor: User | None, case: Case, capability: Capability) -> Actor:
     return Actor.CONTACT
 
 
+def modified(case: Case, now: datetime, *, public: bool = True) -> list[str]:
+    """Move Last Modified; returns the fields to save. Every change moves it for advisors (``updated_at``);
+    every change a contact can see, that is all but an internal note, also moves the district's
+    (``public_updated_at``), so a note never reorders or re-dates the contacts' list."""
+    case.updated_at = now
+    if not public:
+        return ["updated_at"]
+    case.public_updated_at = now
+    return ["updated_at", "public_updated_at"]
+
+
 def apply_status(case: Case, target: Status, actor: User | None, now: datetime, **data: Any) -> CaseEvent:
     old = case.status
     case.status = target
     case.status_changed_at = now
-    case.updated_at = now
     case.closed_at = now if target == Status.CLOSED else None
     # Resolution is measured from submission to the last close: a re-opened case was not resolved yet.
     case.resolution_business_seconds = business_seconds(case.created_at, now) if case.closed_at else None
@@ -86,7 +96,7 @@ def apply_status(case: Case, target: Status, actor: User | None, now: datetime, 
         update_fields=[
             "status",
             "status_changed_at",
-            "updated_at",
+            *modified(case, now),
             "closed_at",
             "resolution_business_seconds",
             "assigned_to",

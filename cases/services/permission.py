@@ -12,6 +12,7 @@ from cases.models import (
 )
 from cases.services.common import (
     lock_case,
+    modified,
     record_event,
     resolve_now,
 )
@@ -27,7 +28,6 @@ _PERMISSION_FIELDS = [
     "written_permission_by",
     "written_permission_withdrawn_at",
     "written_permission_withdrawn_by",
-    "updated_at",
 ]
 
 
@@ -45,8 +45,7 @@ def permission_grant(*, actor: User, case: Case, now: datetime | None = None) ->
         return case
     case.written_permission_at, case.written_permission_by = now, actor
     case.written_permission_withdrawn_at, case.written_permission_withdrawn_by = None, None
-    case.updated_at = now
-    case.save(update_fields=_PERMISSION_FIELDS)
+    case.save(update_fields=[*_PERMISSION_FIELDS, *modified(case, now)])
     record_event(case, CaseEvent.Kind.PERMISSION_GRANTED, actor, now, new="granted")
     return case
 
@@ -62,7 +61,6 @@ def permission_withdraw(*, actor: User, case: Case, now: datetime | None = None)
         return case
     case.written_permission_at, case.written_permission_by = None, None
     case.written_permission_withdrawn_at, case.written_permission_withdrawn_by = now, actor
-    case.updated_at = now
-    case.save(update_fields=_PERMISSION_FIELDS)
+    case.save(update_fields=[*_PERMISSION_FIELDS, *modified(case, now)])
     record_event(case, CaseEvent.Kind.PERMISSION_WITHDRAWN, actor, now, old="granted", new="withdrawn")
     return case

@@ -23,6 +23,7 @@ from cases.services.common import (
     apply_status,
     business_seconds,
     lock_case,
+    modified,
     record_event,
     resolve_now,
 )
@@ -152,8 +153,7 @@ def post_create(
         transition_for(case.status, Status.ASSIGNED, Actor.CONTACT)
         status_event = apply_status(case, Status.ASSIGNED, author, now, reason="contact_replied")
     else:
-        case.updated_at = now
-        case.save(update_fields=["updated_at"])
+        case.save(update_fields=modified(case, now, public=not internal))
     if not internal:
         notify_change(case, author, event=status_event, post=post, attachments=new_attachments)
     for attachment in new_attachments:

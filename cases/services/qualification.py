@@ -17,6 +17,7 @@ from cases.models import (
 )
 from cases.services.common import (
     lock_case,
+    modified,
     record_event,
     require_advisor,
     resolve_now,
@@ -58,8 +59,7 @@ def impact_assess(
     }
     previous = ImpactAssessment.objects.filter(case=case).values_list("disruption", flat=True).first()
     assessment, _ = ImpactAssessment.objects.update_or_create(case=case, defaults=values)
-    case.updated_at = now
-    case.save(update_fields=["updated_at"])
+    case.save(update_fields=modified(case, now))
     record_event(case, CaseEvent.Kind.IMPACT_ASSESSED, actor, now, old=previous, new=assessment.disruption)
     return assessment
 
@@ -94,8 +94,7 @@ def case_escalate(
     post = public_post(case, actor, body, now)
     record_first_response(case, now)
     case.team = team
-    case.updated_at = now
-    case.save(update_fields=["team", "updated_at"])
+    case.save(update_fields=["team", *modified(case, now)])
     record_event(case, CaseEvent.Kind.ESCALATED, actor, now, old=previous, new=team, note_post=post.pk)
     notify_change(case, actor, post=post, escalated_to=team.label)
     return post

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cases import search
@@ -40,6 +41,16 @@ CRITICAL_ONLY_FOR_OUTAGES = (
 )
 
 
+def _case_with_token(client_token: uuid.UUID | None) -> Case | None:
+    return None if client_token is None else Case.objects.filter(client_token=client_token).first()
+
+
+def submitted_with_token(submitter: User, client_token: uuid.UUID | None) -> Case | None:
+    """The case this person already submitted from the form load with this token, if any."""
+    case = _case_with_token(client_token)
+    return case if case is not None and case.submitted_by_id == submitter.pk else None
+
+
 @transaction.atomic
 def case_submit(
     *,
@@ -54,14 +65,24 @@ def case_submit(
     details: dict[str, Any] | None = None,
     category: Category = Category.PORTAL,
     follows_case: Case | None = None,
+    client_token: uuid.UUID | None = None,
     now: datetime | None = None,
 ) -> Case:
-    """Store a new case exactly as submitted, compute its first-response target and confirm it by e-mail."""
+    """Store a new case exactly as submitted, compute its first-response target and confirm it by e-mail.
+
+    ``client_token`` comes from the submission form (new on every form load): a form sent again, by a second
+    click or by Back and Submit, returns the case it created the first time and stores nothing.
+    """
     now = resolve_now(now)
     spec = CASE_TYPES[CaseType(case_type)]
     require_capability(submitter, district, Capability.SUBMIT)
     if spec.technical_only and not is_advisor(submitter):
         require_capability(submitter, district, Capability.SUBMIT_SERVER)
+    earlier = _case_with_token(client_token)
+    if earlier is not None:
+        if earlier.submitted_by_id == submitter.pk:
+            return earlier
+        client_token = None  # another person's token, so not a form this person loaded: no protection to give
     errors: dict[str, str] = {}
     if not district.is_active:
         errors["district"] = "This district can no longer submit cases. Please contact support by phone."
@@ -99,27 +120,41 @@ def case_submit(
         raise ValidationError(errors)
 
     permission = stored_details.get("written_permission") is True
-    case = Case.objects.create(
-        district=district,
-        contact=contact,
-        submitted_by=submitter,
-        case_type=spec.key,
-        category=category,
-        team=spec.team,
-        priority=priority,
-        module=module,
-        subject=subject,
-        description=description,
-        details=stored_details,
-        follows_case=follows_case,
-        written_permission_at=now if permission else None,
-        written_permission_by=submitter if permission else None,
-        first_response_due_at=businesstime.sla_due(now, priority.business),
-        oncall_due_at=businesstime.oncall_due(now) if priority == Priority.CRITICAL else None,
-        created_at=now,
-        updated_at=now,
-        status_changed_at=now,
-    )
+    values: dict[str, Any] = {
+        "district": district,
+        "contact": contact,
+        "submitted_by": submitter,
+        "case_type": spec.key,
+        "category": category,
+        "team": spec.team,
+        "priority": priority,
+        "module": module,
+        "subject": subject,
+        "description": description,
+        "details": stored_details,
+        "follows_case": follows_case,
+        "written_permission_at": now if permission else None,
+        "written_permission_by": submitter if permission else None,
+        "first_response_due_at": businesstime.sla_due(now, priority.business),
+        "oncall_due_at": businesstime.oncall_due(now) if priority == Priority.CRITICAL else None,
+        "created_at": now,
+        "updated_at": now,
+        "public_updated_at": now,
+        "status_changed_at": now,
+        "client_token": client_token,
+    }
+    if client_token is None:
+        case = Case.objects.create(**values)
+    else:
+        try:
+            with transaction.atomic():
+                case = Case.objects.create(**values)
+        except IntegrityError:
+            # The same form sent twice at the same moment: the other request stored the case first.
+            earlier = submitted_with_token(submitter, client_token)
+            if earlier is None:
+                raise
+            return earlier
     search.index_case(case)
     recipients = [contact] if submitter == contact or is_advisor(submitter) else [contact, submitter]
     Recipient.objects.bulk_create([Recipient(case=case, user=u, added_by=submitter) for u in recipients])

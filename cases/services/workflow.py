@@ -20,6 +20,7 @@ from cases.services.common import (
     actor_kind,
     apply_status,
     lock_case,
+    modified,
     record_event,
     require_advisor,
     resolve_now,
@@ -72,8 +73,7 @@ def case_assign(
         event = apply_status(case, Status.ASSIGNED, actor, now)
         notify_change(case, actor, event=event)
     else:
-        case.updated_at = now
-        case.save(update_fields=["assigned_to", "updated_at"])
+        case.save(update_fields=["assigned_to", *modified(case, now)])
     return case
 
 

@@ -64,6 +64,7 @@ class CaseFactory(factory.django.DjangoModelFactory):
     description = "Step by step, please."
     created_at = factory.LazyFunction(timezone.now)
     updated_at = factory.SelfAttribute("created_at")
+    public_updated_at = factory.SelfAttribute("updated_at")
     status_changed_at = factory.SelfAttribute("created_at")
     first_response_due_at = factory.SelfAttribute("created_at")
 
@@ -137,6 +138,7 @@ def put_in_status(
         release=release,
         status_changed_at=at,
         updated_at=at,
+        public_updated_at=at,
         closed_at=at if status == Status.CLOSED else None,
     )
     return Case.objects.get(pk=case.pk)

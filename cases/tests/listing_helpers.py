@@ -64,6 +64,7 @@ def case_row(
         assigned_to=advisor if status != Status.NEW else None,
         created_at=updated_at - timedelta(days=1),
         updated_at=updated_at,
+        public_updated_at=extra.pop("public_updated_at", updated_at),
         status_changed_at=updated_at,
         closed_at=closed_at if status == Status.CLOSED else None,
         first_response_due_at=updated_at,

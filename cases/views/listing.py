@@ -244,11 +244,12 @@ def _list_context(request: HttpRequest, scope: Scope, filterset: CaseFilter) -> 
     cases = filterset.qs
     page = listing.page_of(
         cases,
-        listing.ordered(cases, sort, search_text),
+        listing.ordered(cases, sort, search_text, modified=filterset.modified),
         request.GET.get("page"),
         data["per_page"],
         searching=bool(search_text),
         merge=_merge_by_district(filterset, scope, sort),
+        modified=filterset.modified,
     )
     state = _state(filterset, scope)
     if page.number > 1:
@@ -323,7 +324,7 @@ def _merge_by_district(
     ids = [pk for pk, _slug, _name in scope.accounts]
     if not 1 < len(ids) <= listing.MAX_MERGED_DISTRICTS:
         return None
-    return listing.MergeByDistrict(ids, sort.descending)
+    return listing.MergeByDistrict(ids, sort.descending, filterset.modified)
 
 
 def _rows(rows: list[listing.ListRow], *, advisor: bool) -> list[dict[str, str]]:
@@ -514,7 +515,9 @@ def export_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     search_text = (data.get("q") or "").strip()
     sort = listing.Sort.parse(data.get("sort"), searching=bool(search_text))
     rows = listing.export_rows(
-        listing.ordered(filterset.qs, sort, search_text), advisor=is_advisor(request.user)
+        listing.ordered(filterset.qs, sort, search_text, modified=filterset.modified),
+        advisor=is_advisor(request.user),
+        modified=filterset.modified,
     )
     response = StreamingHttpResponse(listing.csv_chunks(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_export_filename(filterset, scope)}"'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import cast
 
 from django.conf import settings
@@ -19,7 +20,7 @@ from cases.casetypes import BY_SLUG, CASE_TYPES, CaseType, CaseTypeSpec
 from cases.forms import CaseForm
 from cases.models import Case, Category, Priority
 from cases.selectors import get_case_for_viewer
-from cases.services import case_submit
+from cases.services import case_submit, submitted_with_token
 from cases.workflow import Status
 from contacts.access import ROLE_CAPABILITIES, Capability, request_memberships
 from contacts.districts import current_district, remember_district
@@ -95,6 +96,14 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
     if follows is not None:
         initial.update(_follow_up_initial(follows, spec))
         _follow_up_note(request, follows)
+    if request.method == "POST":
+        earlier = submitted_with_token(user, _token(request))
+        if earlier is not None:
+            # The same form load sent again (Back, then Submit): show the case it filed, file nothing.
+            messages.info(
+                request, f"This form was already submitted as case #{earlier.number}; nothing new was filed."
+            )
+            return redirect("cases:submitted", number=earlier.number)
     form = CaseForm(request.POST or None, spec=spec, districts=districts, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -111,6 +120,7 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
                 details=form.detail_values(),
                 category=Category.PORTAL if follows is None else Category.PORTAL_FOLLOW_UP,
                 follows_case=follows,
+                client_token=data.get("token"),
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -120,6 +130,13 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request, "cases/submit.html", {"form": form, "spec": spec}, status=400 if form.errors else 200
     )
+
+
+def _token(request: HttpRequest) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(request.POST.get("token", ""))
+    except ValueError:
+        return None
 
 
 def _follow_up_of(request: HttpRequest, districts: list[District]) -> Case | HttpResponse | None:

@@ -45,6 +45,17 @@
     }
   });
 
+  // A refused filter is an answer, not a failure: keep it from django-htmx's debug handler (DEBUG=1), which
+  // would replace the whole page with the list region.
+  var region = document.getElementById("case-list");
+  if (region) {
+    region.addEventListener("htmx:beforeOnLoad", function (event) {
+      if (event.detail.xhr.status === 400) {
+        event.stopPropagation();
+      }
+    });
+  }
+
   // After moving to another page of results, continue reading from the top of the results, not from the
   // pagination links at the bottom (which may no longer exist).
   document.addEventListener("htmx:afterSettle", function (event) {

@@ -77,3 +77,50 @@ def test_support_contact_submits_an_application_issue(page: Page, live_server, p
         "3. Click Post",
     ]
     assert scheduled == [OutboundEmail.objects.get().pk]
+
+
+def test_back_then_submit_again_files_no_second_case(page: Page, live_server, personas, monkeypatch):
+    monkeypatch.setattr("notifications.outbox.schedule_delivery", lambda _pk: None)
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Email address").fill("support@a.example.org")
+    page.get_by_label("Password").fill(personas.password)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(live_server.url + "/cases/new/ask-a-question/")
+    page.get_by_label("Subject").fill("Where is the attendance report?")
+    page.get_by_label("Description").fill("We looked under Reports.")
+    page.get_by_role("button", name="Submit the case").click()
+    case = Case.objects.get()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Case #{case.number} submitted")
+
+    page.go_back()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ask a Question")
+    page.get_by_role("button", name="Submit the case").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Case #{case.number} submitted")
+    expect(page.get_by_role("status")).to_contain_text("nothing new was filed")
+    assert Case.objects.count() == 1
+    page.get_by_role("link", name=f"View case #{case.number}").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Where is the attendance report?")
+
+
+def test_after_a_refused_form_focus_is_on_the_error_summary_whose_links_reach_the_fields(
+    page: Page, live_server, personas
+):
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Email address").fill("support@a.example.org")
+    page.get_by_label("Password").fill(personas.password)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(live_server.url + "/cases/new/ask-a-question/")
+    page.get_by_label("Description").fill("Where is the attendance report?")
+    page.get_by_role("button", name="Submit the case").click()
+
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Subject: This field is required.")
+    page.console_problems.clear()  # type: ignore[attr-defined]  # Chromium logs the 400 answer itself
+    assert_accessible(page)
+
+    summary.get_by_role("link", name="Subject: This field is required.").click()
+    expect(page.get_by_label("Subject")).to_be_focused()
+    expect(page.get_by_label("Description")).to_have_value("Where is the attendance report?")
+    assert Case.objects.count() == 0
