@@ -66,6 +66,7 @@ def test_a_case_without_a_contact_needs_the_callers_name_and_phone(personas, cal
             description="No contact and no caller.",
             created_at=timezone.now(),
             updated_at=timezone.now(),
+            public_updated_at=timezone.now(),
             status_changed_at=timezone.now(),
             first_response_due_at=timezone.now(),
         )

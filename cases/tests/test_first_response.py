@@ -11,11 +11,11 @@ import pytest
 import time_machine
 from django.urls import reverse
 from django.utils.html import strip_tags
-from notifications.models import OutboundEmail
 
 from cases.casetypes import CaseType
 from cases.models import Case, Priority
 from cases.tests.factories import submit_case
+from outbox.models import OutboundEmail
 
 pytestmark = pytest.mark.django_db
 

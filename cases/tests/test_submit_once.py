@@ -130,8 +130,9 @@ def test_two_sends_at_the_same_moment_store_one_case(personas, monkeypatch):
     import uuid
 
     from cases import services
+    from cases.services import submission
 
-    real = services._case_with_token
+    real = submission._case_with_token
     calls: list[int] = []
 
     def missed_once(token):
@@ -150,6 +151,6 @@ def test_two_sends_at_the_same_moment_store_one_case(personas, monkeypatch):
     }
     first = services.case_submit(**kwargs)
     before = row_counts()
-    monkeypatch.setattr(services, "_case_with_token", missed_once)
+    monkeypatch.setattr(submission, "_case_with_token", missed_once)
     assert services.case_submit(**kwargs) == first
     assert row_counts() == before

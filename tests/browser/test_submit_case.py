@@ -80,7 +80,7 @@ def test_support_contact_submits_an_application_issue(page: Page, live_server, p
 
 
 def test_back_then_submit_again_files_no_second_case(page: Page, live_server, personas, monkeypatch):
-    monkeypatch.setattr("notifications.outbox.schedule_delivery", lambda _pk: None)
+    monkeypatch.setattr("outbox.services.schedule_delivery", lambda _pk: None)
     page.goto(live_server.url + "/accounts/login/")
     page.get_by_label("Email address").fill("support@a.example.org")
     page.get_by_label("Password").fill(personas.password)
