@@ -342,7 +342,7 @@ def _parse_dates(demo: DemoCase) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The case page (issue 7): conversations with attachments, an internal note, an escalation, an impact assessment
+# The case page: conversations with attachments, an internal note, an escalation, an impact assessment
 # and a written permission, so the demo case pages look like real ones. Idempotent: every post carries a token
 # derived from its case and position, and a post already made is not made again.
 

@@ -176,7 +176,7 @@ class CaseForm(forms.Form):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The case page (issue 7)
+# The case page
 
 
 class MultipleFileInput(forms.FileInput):

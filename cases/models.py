@@ -13,10 +13,11 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Func, Q, Value
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from cases.attachments import private_storage, random_storage_name
 from cases.casetypes import CaseType, Team
-from cases.workflow import OPEN_STATUSES, STATUS_MEANINGS, Status
+from cases.workflow import Status
 from contacts.models import District, User
 from portal.lib import businesstime
 from portal.validators import single_line
@@ -143,9 +144,6 @@ class CaseQuerySet(models.QuerySet["Case"]):
         if getattr(user, "is_advisor", False):
             return self.all()
         return self.filter(district__in=District.objects.visible_to(user))
-
-    def open(self) -> CaseQuerySet:
-        return self.filter(status__in=OPEN_STATUSES)
 
 
 class Case(models.Model):
@@ -300,14 +298,6 @@ class Case(models.Model):
     def __str__(self) -> str:
         return f"#{self.number} {self.subject}"
 
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
-
-    @property
-    def status_meaning(self) -> str:
-        return STATUS_MEANINGS[Status(self.status)]
-
     def contact_label(self, *, advisor: bool) -> str:
         """Who the case is for, where a page, list, export or e-mail names its contact: the contact's name, or
         for a case phoned in without one (SPEC §3.6) the caller, in the words of the viewer's side."""
@@ -337,19 +327,6 @@ class Case(models.Model):
         return CASE_TYPES[CaseType(self.case_type)]
 
 
-def _short_when(moment: datetime) -> str:
-    """``Thu 3 Dec, 11:00 AM`` in the portal's time zone."""
-    local = timezone.localtime(moment)
-    return f"{local:%a} {local.day} {local:%b}, {local.hour % 12 or 12}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
-
-
-def _long_when(moment: datetime) -> str:
-    """``Saturday 5 December 2026, 3:02 AM CST`` in the portal's time zone."""
-    local = timezone.localtime(moment)
-    hour = f"{local.hour % 12 or 12}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
-    return f"{local:%A} {local.day} {local:%B %Y}, {hour} {local:%Z}"
-
-
 @dataclass(frozen=True)
 class FirstResponse:
     """What the district is promised about support's first response, as every page and e-mail shows it.
@@ -364,12 +341,9 @@ class FirstResponse:
     oncall: bool = False
 
     @property
-    def short(self) -> str:
-        return _short_when(self.at) if self.at else ""
-
-    @property
     def long(self) -> str:
-        return _long_when(self.at) if self.at else ""
+        """``Saturday 5 December 2026, 3:02 AM CST`` in the portal's time zone, for sentences and e-mails."""
+        return date_format(timezone.localtime(self.at), "l j F Y, g:i A T") if self.at else ""
 
     @property
     def terms(self) -> str:
@@ -483,7 +457,7 @@ class Recipient(models.Model):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The case page (issue 7): attachments and the impact assessment.
+# The case page: attachments and the impact assessment.
 
 
 class Attachment(models.Model):
@@ -515,10 +489,6 @@ class Attachment(models.Model):
         from django.urls import reverse
 
         return reverse("attachment", kwargs={"key": self.key, "name": self.name})
-
-    @property
-    def is_image(self) -> bool:
-        return self.content_type.startswith("image/")
 
     @property
     def type_label(self) -> str:

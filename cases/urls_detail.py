@@ -1,4 +1,4 @@
-"""URLs of the case page (issue 7). Every action is POST-only; the attachment download lives under
+"""URLs of the case page. Every action is POST-only; the attachment download lives under
 ``/attachments/`` (portal/urls.py), the prefix the rich-text sanitizer allows images from."""
 
 from django.urls import path

@@ -1,4 +1,4 @@
-"""URLs of the case list (issue 6)."""
+"""URLs of the case list."""
 
 from django.urls import path
 

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 
 from contacts.access import ROLE_CAPABILITIES, Capability, is_advisor, request_memberships
 from contacts.districts import current_district
+from contacts.forms import DistrictSwitchForm
 from contacts.models import Role
 
 
@@ -14,9 +15,9 @@ def districts(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated or is_advisor(user):
         return {}
     memberships = request_memberships(request)
+    current = current_district(request)
     return {
         "can_submit": any(Capability.SUBMIT in ROLE_CAPABILITIES[Role(m.role)] for m in memberships),
-        "my_memberships": memberships,
-        "current_district": current_district(request),
-        "show_district_switcher": len(memberships) > 1,
+        "current_district": current,
+        "district_switch_form": DistrictSwitchForm(memberships, current) if len(memberships) > 1 else None,
     }

@@ -1,10 +1,13 @@
 """Account forms: Django's own, with wording and markup for this portal."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
+from contacts.districts import ALL
+from contacts.models import District, Membership
 from contacts.passwords import request_password_reset
 
 
@@ -43,3 +46,16 @@ class ResetForm(PasswordResetForm):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         request_password_reset(email=self.cleaned_data["email"])
+
+
+class DistrictSwitchForm(forms.Form):
+    """The header's district switcher of a contact of several districts: all of them, or one."""
+
+    district = forms.ChoiceField(label="District", widget=forms.Select(attrs={"id": "district-switcher"}))
+
+    def __init__(self, memberships: Iterable[Membership], current: District | None) -> None:
+        super().__init__(label_suffix="", initial={"district": current.slug if current else ALL})
+        self.fields["district"].choices = [  # type: ignore[attr-defined]
+            (ALL, "All my districts"),
+            *((m.district.slug, m.district.name) for m in memberships),
+        ]

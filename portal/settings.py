@@ -248,7 +248,7 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
-# Case page attachments (issue 7, SPEC §4): the limits are enforced by the server while the upload is read
+# Case page attachments (SPEC §4): the limits are enforced by the server while the upload is read
 # (cases.attachments.AttachmentLimitHandler) and again before anything is stored. Files live outside every
 # public URL and are served only by the authorized download view.
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 15 * 1024 * 1024, minimum=1)

@@ -12,7 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("cases/", include("cases.urls")),
-    # Case attachments, only through the authorized view (issue 7); the prefix is sanitize.ATTACHMENT_URL_PREFIX.
+    # Case attachments, only through the authorized view; the prefix is sanitize.ATTACHMENT_URL_PREFIX.
     path("attachments/<uuid:key>/<str:name>", case_detail.download, name="attachment"),
     path("", include("contacts.urls")),
 ]

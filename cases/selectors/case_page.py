@@ -1,4 +1,4 @@
-"""Reads of the case page (issue 7), scoped to the viewer (DESIGN §2 rule 1).
+"""Reads of the case page, scoped to the viewer (DESIGN §2 rule 1).
 
 Everything starts from ``get_case_for_viewer``, the one case getter (``Case.objects.visible_to(viewer)``):
 a case of another district is a 404, exactly like a missing number. Internal notes and their attachments are
@@ -58,14 +58,6 @@ FEED_EVENTS = [
 SEARCH_MAX_LENGTH = 200
 
 
-def format_when(moment: datetime) -> str:
-    """``Wed 11 Nov 2026, 5:00 PM`` in the portal's time zone. Formatted here rather than with the template's
-    ``date`` filter, which costs a tenth of a millisecond per call and the feed shows many."""
-    local = timezone.localtime(moment)
-    hour = local.hour % 12 or 12
-    return f"{local:%a} {local.day} {local:%b %Y}, {hour}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
-
-
 @dataclass
 class FeedEntry:
     """One entry of the feed with what the template shows, computed once."""
@@ -77,14 +69,6 @@ class FeedEntry:
     files: list[Attachment] = field(
         default_factory=list
     )  # listed under a post; pasted images are in its text
-
-    @property
-    def when(self) -> str:
-        return format_when(self.at)
-
-    @property
-    def iso(self) -> str:
-        return self.at.isoformat()
 
     @property
     def person(self) -> User | None:

@@ -1,4 +1,4 @@
-"""Helpers for the case page tests (issue 7): cases in a status, files of every kind, row and file counts."""
+"""Helpers for the case page tests: cases in a status, files of every kind, row and file counts."""
 
 from __future__ import annotations
 

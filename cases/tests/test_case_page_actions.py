@@ -1,4 +1,4 @@
-"""Case page actions (issue 7): close and re-open, the follow-up case, written permission, notification
+"""Case page actions: close and re-open, the follow-up case, written permission, notification
 recipients, attachment downloads, and the e-mails status changes and escalations send."""
 
 from __future__ import annotations

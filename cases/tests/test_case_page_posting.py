@@ -1,4 +1,4 @@
-"""Posting on the case page (issue 7): rich text sanitized on write, attachments stored privately and checked,
+"""Posting on the case page: rich text sanitized on write, attachments stored privately and checked,
 limits enforced by the server, refused posts that write nothing, double submissions stored once."""
 
 from __future__ import annotations

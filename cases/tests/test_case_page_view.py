@@ -1,4 +1,4 @@
-"""The case page (issue 7): what each persona sees, the feed and its search, and the query budget."""
+"""The case page: what each persona sees, the feed and its search, and the query budget."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Submitting a case through the portal's pages (SPEC §2, issue 5), with the Django test client.
+"""Submitting a case through the portal's pages (SPEC §2), with the Django test client.
 
 Time is fixed at Wednesday 15 April 2026, 10:00 in Chicago, so every date rule and due time is
 deterministic. A rejected submission must keep every typed value, put the message next to its field, answer

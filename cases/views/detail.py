@@ -1,4 +1,4 @@
-"""The case page (issue 7): reading the case, posting with attachments, closing and re-opening, written
+"""The case page: reading the case, posting with attachments, closing and re-opening, written
 permission, notification recipients, the feed search partial and attachment downloads.
 
 Every action is a POST with CSRF (GET answers 405 and changes nothing); each view fetches the case through the

@@ -1,4 +1,4 @@
-/* The case page (issue 7): the rich-text editor, pasted images, attachment checks and small helpers.
+/* The case page: the rich-text editor, pasted images, attachment checks and small helpers.
 
    Progressive enhancement: without this script every form still works (plain text posts, native file input,
    <details> disclosures). With it, each <textarea data-editor="rich"> becomes a Squire editor (vendored, MIT)

@@ -1,4 +1,4 @@
-"""The case page in Chromium (issue 7): a contact opens a case, posts with an attachment and a pasted image in
+"""The case page in Chromium: a contact opens a case, posts with an attachment and a pasted image in
 the rich-text editor, the advisor's reply appears, the contact closes and re-opens the case. Every state is
 checked with axe, and the page fixture fails on any console error (a CSP violation shows up there)."""
 
