@@ -15,6 +15,7 @@ from typing import Any, Literal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.formats import date_format
 
 from portal.lib import businesstime
 from portal.validators import SINGLE_LINE_MESSAGE, is_single_line, single_line
@@ -102,7 +103,7 @@ class Detail:
             case "multi":
                 return ", ".join(labels.get(v, v) for v in value)
             case "date":
-                return date.fromisoformat(value).strftime("%a %d %b %Y")
+                return date_format(date.fromisoformat(value), "D j M Y")
             case "confirm":
                 return "Yes" if value else "No"
         return str(value)

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from cases.models import DevIssue, Release
 from contacts.access import is_advisor
 from contacts.models import User
-from portal.validators import SINGLE_LINE_MESSAGE, is_single_line
+from portal.validators import is_single_line, one_line_text_error
 
 # The columns' lengths (cases.models.DevIssue).
 NUMBER_MAX = 40
@@ -41,12 +41,10 @@ def dev_issue_save(
         errors["number"] = f"Enter the issue number on one line, at most {NUMBER_MAX} characters."
     elif recorded.exists():
         errors["number"] = f"{number} is already recorded; search for it instead."
-    if not title:
-        errors["title"] = "Enter the issue's title."
-    elif len(title) > TITLE_MAX:
-        errors["title"] = f"Keep the title under {TITLE_MAX} characters."
-    elif not is_single_line(title):
-        errors["title"] = SINGLE_LINE_MESSAGE
+    if problem := one_line_text_error(
+        title, name="title", max_length=TITLE_MAX, missing="Enter the issue's title."
+    ):
+        errors["title"] = problem
     if errors:
         raise ValidationError(errors)
     issue = issue or DevIssue()

@@ -22,6 +22,18 @@ def single_line(value: str) -> None:
         raise ValidationError(SINGLE_LINE_MESSAGE, code="line_break")
 
 
+def one_line_text_error(value: str, *, name: str, max_length: int, missing: str) -> str | None:
+    """What is wrong with a required one-line text (already trimmed), as its field's message; None if nothing.
+    For services, which check what every caller sends (pages, the admin, jobs), not only a form's."""
+    if not value:
+        return missing
+    if len(value) > max_length:
+        return f"Keep the {name} under {max_length} characters."
+    if not is_single_line(value):
+        return SINGLE_LINE_MESSAGE
+    return None
+
+
 def ascii_digits(value: str) -> bool:
     """Whether the text is a number written with 0-9 only (Python's int() also reads full-width and other
     scripts' digits, which no case number is written with)."""

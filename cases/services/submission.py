@@ -32,7 +32,7 @@ from contacts.models import District, User
 from contacts.selectors import authorized_contacts
 from outbox.services import enqueue_email
 from portal.lib import businesstime
-from portal.validators import SINGLE_LINE_MESSAGE, is_single_line
+from portal.validators import one_line_text_error
 
 SUBJECT_MAX = 255
 CRITICAL_ONLY_FOR_OUTAGES = (
@@ -100,12 +100,10 @@ def case_submit(
     elif module is not None and not module.is_active:
         errors["module"] = "This module is no longer offered; choose another."
     subject, description = subject.strip(), description.strip()
-    if not subject:
-        errors["subject"] = "Enter a subject."
-    elif len(subject) > SUBJECT_MAX:
-        errors["subject"] = f"Keep the subject under {SUBJECT_MAX} characters."
-    elif not is_single_line(subject):
-        errors["subject"] = SINGLE_LINE_MESSAGE
+    if problem := one_line_text_error(
+        subject, name="subject", max_length=SUBJECT_MAX, missing="Enter a subject."
+    ):
+        errors["subject"] = problem
     if not description:
         errors["description"] = "Describe the issue or request."
     try:
