@@ -48,6 +48,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.contrib.auth.hashers import make_password  # noqa: E402
+from django.contrib.auth.models import Group  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models.expressions import RawSQL  # noqa: E402
 
@@ -55,6 +56,8 @@ from cases import search  # noqa: E402
 from cases.casetypes import CASE_TYPES, CaseType  # noqa: E402
 from cases.models import Case, Module  # noqa: E402
 from cases.workflow import Status  # noqa: E402
+from contacts.models import User  # noqa: E402
+from contacts.roles import ADVISORS_GROUP  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "case_list_generate.json"
 PASSWORD = "bench-password-2026"  # noqa: S105 - a throw-away benchmark database
@@ -367,6 +370,8 @@ def main() -> int:
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"  # noqa: S608
             )
+    # The advisor holds the advisor role (staff status alone is not enough: contacts.roles).
+    User.groups.through.objects.create(user_id=advisor_id, group=Group.objects.get(name=ADVISORS_GROUP))
     timer.done(f"districts, {len(users):,} users, {len(memberships):,} memberships")
 
     # Cases and posts, staged in temporary tables and inserted with their search vectors in one statement.

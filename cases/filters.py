@@ -18,6 +18,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
+from django.urls import reverse_lazy
 
 from cases import search
 from cases.casetypes import CaseType
@@ -105,40 +106,68 @@ def _date_widget() -> forms.DateInput:
 
 class CaseFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        label="Search cases", method="filter_search", max_length=search.MAX_QUERY_LENGTH
+        label="Search cases",
+        method="filter_search",
+        max_length=search.MAX_QUERY_LENGTH,
+        help_text='Every word, in any order, in the subject, description and replies. Put "quotes" around a phrase.',
+        widget=forms.SearchInput(attrs={"placeholder": "e.g. grade book issues"}),
     )
     number = CaseNumberFilter(
         label="Case Number",
-        method="filter_number",
+        field_name="number",
         min_value=1,
         max_value=MAX_CASE_NUMBER,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
-    subject = django_filters.CharFilter(label="Subject", method="filter_subject", max_length=255)
+    subject = django_filters.CharFilter(label="Subject text", method="filter_subject", max_length=255)
+    # distinct=False: a case has one status and one priority, so the list needs no DISTINCT.
     status = django_filters.MultipleChoiceFilter(
-        label="Status", choices=Status.choices, method="filter_status", widget=forms.CheckboxSelectMultiple
+        label="Status",
+        field_name="status",
+        choices=Status.choices,
+        distinct=False,
+        widget=forms.CheckboxSelectMultiple,
     )
-    priority = django_filters.MultipleChoiceFilter(
+    priority = django_filters.TypedMultipleChoiceFilter(
         label="Priority",
-        choices=Priority.choices,
-        method="filter_priority",
+        field_name="priority",
+        choices=[(str(value), label) for value, label in Priority.choices],
+        coerce=int,
+        distinct=False,
         widget=forms.CheckboxSelectMultiple,
     )
     # Choices read once per request with a plain query (ModelChoiceField would open a server-side cursor and
     # read the chosen module a second time to validate it).
     module = django_filters.ChoiceFilter(
-        label="Module", choices=[], method="filter_module", empty_label="Any module"
+        label="Module", field_name="module", choices=[], empty_label="Any module"
     )
     case_type = django_filters.ChoiceFilter(
-        label="Case Type", choices=CaseType.choices, method="filter_case_type", empty_label="Any case type"
+        label="Case Type", field_name="case_type", choices=CaseType.choices, empty_label="Any case type"
     )
-    contact = django_filters.CharFilter(label="Contact", method="filter_contact", max_length=254)
+    contact = django_filters.CharFilter(
+        label="Contact",
+        method="filter_contact",
+        max_length=254,
+        help_text="Type part of a name or e-mail address.",
+        # Suggestions from the autocomplete fill the <datalist> below the field (cases/list.html).
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "list": "contact-suggestions",
+                "hx-get": reverse_lazy("cases:contact-suggestions"),
+                "hx-trigger": "input changed delay:250ms",
+                "hx-target": "#contact-suggestions",
+                "hx-swap": "innerHTML",
+                "hx-push-url": "false",
+                "hx-indicator": "this",
+                "hx-sync": "this:replace",
+            }
+        ),
+    )
     modified_from = django_filters.DateFilter(
-        label="Last modified from", method="filter_modified_from", widget=_date_widget()
+        label="From", method="filter_modified_from", widget=_date_widget()
     )
-    modified_to = django_filters.DateFilter(
-        label="Last modified to", method="filter_modified_to", widget=_date_widget()
-    )
+    modified_to = django_filters.DateFilter(label="To", method="filter_modified_to", widget=_date_widget())
     account = django_filters.ChoiceFilter(
         label="Account", choices=[], method="filter_account", empty_label=None
     )
@@ -156,8 +185,10 @@ class CaseFilter(django_filters.FilterSet):
         *,
         request: Any = None,
         accounts: Iterable[tuple[int, str, str]] = (),
+        offer_account: bool = False,
     ) -> None:
-        """``accounts``: (id, slug, name) of the districts the viewer may pick in the Account filter."""
+        """``accounts``: (id, slug, name) of the districts the viewer may pick in the Account filter;
+        ``offer_account``: whether the page shows that filter (the viewer has several districts to choose from)."""
         super().__init__(data, queryset, request=request)
         self.accounts = list(accounts)
         # The viewer's Last Modified (internal notes move only the advisors'); without a viewer, the district's.
@@ -169,6 +200,9 @@ class CaseFilter(django_filters.FilterSet):
             (ALL_DISTRICTS, "All my districts"),
             *((slug, name) for _pk, slug, name in self.accounts),
         ]
+        if offer_account:
+            # Suggest the contacts of the chosen district only.
+            self.filters["contact"].extra["widget"].attrs["hx-include"] = "#id_account"
 
     def filter_queryset(self, queryset: QuerySet[Case]) -> QuerySet[Case]:
         # The form also holds the list's controls (subject operator, sort, page size), which filter nothing.
@@ -182,9 +216,6 @@ class CaseFilter(django_filters.FilterSet):
     def filter_search(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
         value = value.strip()
         return search.matching(queryset, value) if value else queryset
-
-    def filter_number(self, queryset: QuerySet[Case], name: str, value: int | None) -> QuerySet[Case]:
-        return queryset.filter(number=value) if value is not None else queryset
 
     def filter_subject(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
         value = value.strip()
@@ -203,18 +234,6 @@ class CaseFilter(django_filters.FilterSet):
                 return queryset.exclude(subject__icontains=value)
             case _:
                 return queryset.filter(subject__icontains=value)
-
-    def filter_status(self, queryset: QuerySet[Case], name: str, value: list[str]) -> QuerySet[Case]:
-        return queryset.filter(status__in=value) if value else queryset
-
-    def filter_priority(self, queryset: QuerySet[Case], name: str, value: list[str]) -> QuerySet[Case]:
-        return queryset.filter(priority__in=[int(v) for v in value]) if value else queryset
-
-    def filter_module(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
-        return queryset.filter(module_id=int(value)) if value else queryset
-
-    def filter_case_type(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
-        return queryset.filter(case_type=value) if value else queryset
 
     def filter_contact(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
         return listing.with_contact(queryset, value) if value else queryset

@@ -1,4 +1,4 @@
-"""Reads behind the case list, its export and its contact autocomplete (SPEC §4, issue 6).
+"""Reads behind the case list, its export and its contact autocomplete (SPEC §4).
 
 Everything starts from ``Case.objects.visible_to(viewer)`` (DESIGN §2 rule 1); the filters of
 ``cases.filters`` only ever narrow that queryset. Sorting, paging and the CSV rows live here so the page and
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.db.models import Count, F, OrderBy, Q, QuerySet, Window
 from django.db.models.expressions import Value
 from django.db.models.functions import Concat, Lower
@@ -263,17 +264,13 @@ class CaseListPage:
     def has_next(self) -> bool:
         return self.number < self.num_pages
 
-    def page_numbers(self, around: int = 2) -> list[int | None]:
-        """Page numbers to offer: the first, the last and ``around`` either side of the current one;
-        ``None`` marks a gap."""
-        wanted = {1, self.num_pages, *range(self.number - around, self.number + around + 1)}
-        pages = sorted(p for p in wanted if 1 <= p <= self.num_pages)
-        result: list[int | None] = []
-        for page in pages:
-            if result and page - (result[-1] or 0) > 1:
-                result.append(None)
-            result.append(page)
-        return result
+    def elided_page_range(self) -> Iterator[int | str]:
+        """The page numbers to offer: the first, the last and two either side of the current one;
+        ``Paginator.ELLIPSIS`` marks a gap. The page was read without a Django ``Page``, so a paginator over
+        the count alone gives the range."""
+        return Paginator(range(self.count), self.per_page).get_elided_page_range(
+            self.number, on_each_side=2, on_ends=1
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +289,18 @@ class ListRow:
     contact_email: str | None
     module: str | None
     caller_name: str
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def priority_label(self) -> str:
+        return PRIORITY_LABELS.get(self.priority, str(self.priority))
+
+    @property
+    def type_label(self) -> str:
+        return TYPE_LABELS.get(self.case_type, self.case_type)
 
 
 LIST_COLUMNS = (
@@ -344,15 +353,15 @@ def page_of(
     The page is read in two steps: the case numbers of the page, in order (a narrow query that PostgreSQL
     answers from the (district, last modified, number) index without touching the other tables), then those
     cases with their district, contact and module. In one query PostgreSQL joins the contact and module of
-    every matching case before it sorts and cuts the page: 17,000 joins for a contact of five districts.
+    every matching case before it sorts and cuts the page.
 
     When searching, the count comes with the page (``COUNT(*) OVER ()``): matching a search is the expensive
     part, and a separate count would match every case of the district a second time.
 
     ``merge``: the districts of a list in last-modified order (not a search), when there are several.
-    PostgreSQL would read every case of those districts and sort them all for one page (17,700 for a contact of
-    five districts); instead each district's first rows are read from its (district, last modified, number)
-    index and the few of them merged (``_merged_numbers``).
+    PostgreSQL would read every case of those districts and sort them all for one page; instead each district's
+    first rows are read from its (district, last modified, number) index and the few of them merged
+    (``_merged_numbers``).
     """
     try:
         number = min(max(int(page), 1), MAX_PAGE)
@@ -394,7 +403,7 @@ class MergeByDistrict:
     modified: str = ALL_CHANGES  # the viewer's Last Modified
 
 
-# More districts than this (an advisor's 300) read one sorted scan instead: the merge would be hundreds of parts.
+# More districts than this (an advisor's) read one sorted scan instead: the merge would have hundreds of parts.
 MAX_MERGED_DISTRICTS = 20
 # Deeper than this (page times page size) each district would hand over more rows than one sorted read costs.
 MAX_MERGED_DEPTH = 2000
@@ -439,8 +448,8 @@ _NUMBER_MARKER = "9081726354"
 
 
 def case_url_builder() -> Callable[[int], str]:
-    """A function from case number to the case page's URL, resolved once: the case page (issue 7) when it
-    exists; until then the submission confirmation, which shows the case."""
+    """A function from case number to the case page's URL, resolved once: the case page when it exists;
+    otherwise the submission confirmation, which shows the case."""
     try:
         pattern = reverse("cases:detail", args=[_NUMBER_MARKER])
     except NoReverseMatch:

@@ -237,6 +237,15 @@ def colleagues(personas):
     dana = personas.support
     dana.first_name, dana.last_name = "Dana", "Whitfield"
     dana.save()
+    # Fixed names for Dana's colleagues: a generated name may contain "dana" (Adanna, Jordana) or "whit".
+    for person, (first, last) in [
+        (personas.technical, ("Theo", "Tran")),
+        (personas.implementation, ("Irene", "Ito")),
+        (personas.read_only, ("Rosa", "Reyes")),
+        (personas.deactivated, ("Gwen", "Miller")),
+    ]:
+        person.first_name, person.last_name = first, last
+        person.save()
     outsider = personas.other_district
     outsider.first_name, outsider.last_name = "Dana", "Outsider"
     outsider.save()

@@ -1,18 +1,18 @@
-"""The case list (SPEC §4, issue 6): filters, free-text search, sorting, paging, CSV export, and the contact
-autocomplete of the Contact filter.
+"""The case list (SPEC §4): filters, free-text search, sorting, paging, CSV export, and the contact autocomplete
+of the Contact filter.
 
 The query string is the whole state, so every view of the list can be bookmarked and shared. Links and the
 filter form work as plain HTML; with JavaScript, htmx fetches the same URL and swaps only the list region
-(``cases/list.html#results``), pushing the URL so the back button restores the previous state.
+(``cases/list.html#results``), pushing the URL so the back button restores the previous state. The view hands
+the template the canonical state as a ``QueryDict``; every link of the list is that state with a few parameters
+changed (``{% querystring %}``).
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict, StreamingHttpResponse
@@ -21,17 +21,13 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.formats import number_format
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.formats import date_format, number_format
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
-from cases.casetypes import CaseType
 from cases.filters import ALL_DISTRICTS, DEFAULT_SUBJECT_OPERATOR, CaseFilter, QuickView, SubjectOperator
-from cases.models import Priority
 from cases.selectors import listing
-from cases.workflow import Status
 from contacts.access import is_advisor, request_memberships, visible_districts
 from contacts.districts import current_district
 
@@ -56,20 +52,6 @@ PARAMETERS = (
 )
 # The filters that live in the "Filters" panel (counted in its summary, shown as removable chips).
 PANEL_FILTERS = ("number", "subject", "status", "priority", "module", "case_type", "contact", "modified_from", "modified_to", "account")  # fmt: skip
-
-State = list[tuple[str, str]]
-
-
-def _query(state: State, **changes: Any) -> str:
-    """``?…`` for ``state`` with some parameters replaced (a list for several values) or removed (None)."""
-    pairs = [(key, value) for key, value in state if key not in changes]
-    for key, value in changes.items():
-        if value is None:
-            continue
-        values = value if isinstance(value, list | tuple) else [value]
-        pairs.extend((key, str(v)) for v in values)
-    pairs.sort(key=lambda pair: PARAMETERS.index(pair[0]))
-    return "?" + urlencode(pairs) if pairs else ""
 
 
 @dataclass(frozen=True)
@@ -101,13 +83,15 @@ def _filterset(request: HttpRequest, scope: Scope) -> CaseFilter:
     # A contact's own districts go into the query as numbers (the chokepoint still applies); see visible_cases.
     district_ids = None if is_advisor(request.user) else [pk for pk, _slug, _name in scope.accounts]
     cases = listing.visible_cases(request.user, district_ids=district_ids)
-    return CaseFilter(data, queryset=cases, request=request, accounts=scope.accounts)
+    return CaseFilter(
+        data, queryset=cases, request=request, accounts=scope.accounts, offer_account=scope.offer_account
+    )
 
 
-def _state(filterset: CaseFilter, scope: Scope) -> State:
+def _state(filterset: CaseFilter, scope: Scope, page: int) -> QueryDict:
     """The canonical query string of a valid filter form: only what differs from the defaults."""
     data = filterset.form.cleaned_data
-    state: State = []
+    state = QueryDict(mutable=True)
     for name in PARAMETERS:
         value = data.get(name)
         if name == "account":
@@ -116,49 +100,54 @@ def _state(filterset: CaseFilter, scope: Scope) -> State:
             if scope.offer_account and not (
                 value == ALL_DISTRICTS and scope.default_account == ALL_DISTRICTS
             ):
-                state.append((name, value))
-            continue
-        if name == "subject_op":
+                state[name] = value
+        elif name == "subject_op":
             if data.get("subject") and value != DEFAULT_SUBJECT_OPERATOR:
-                state.append((name, value))
-            continue
-        if name == "per_page":
+                state[name] = value
+        elif name == "per_page":
             if value != listing.DEFAULT_PAGE_SIZE:
-                state.append((name, str(value)))
-            continue
-        if value in (None, "", [], ()):
-            continue
-        if isinstance(value, list):
-            state.extend((name, str(v)) for v in value)
+                state[name] = str(value)
+        elif name == "page":
+            if page > 1:
+                state[name] = str(page)
+        elif isinstance(value, list):
+            if value:
+                state.setlist(name, [str(v) for v in value])
         elif hasattr(value, "isoformat"):
-            state.append((name, value.isoformat()))
-        else:
-            state.append((name, str(value).strip()))
-    return [(key, value) for key, value in state if value != ""]
+            state[name] = value.isoformat()
+        elif value is not None and str(value).strip():
+            state[name] = str(value).strip()
+    return state
 
 
-def _raw_state(request: HttpRequest) -> State:
+def _raw_state(request: HttpRequest) -> QueryDict:
     """What was asked for, for the links of a page whose filters could not be applied."""
-    return [(k, v) for k in PARAMETERS if k != "page" for v in request.GET.getlist(k) if v]
+    state = QueryDict(mutable=True)
+    for name in PARAMETERS:
+        values = [v for v in request.GET.getlist(name) if v]
+        if values and name != "page":
+            state.setlist(name, values)
+    return state
 
 
 @dataclass(frozen=True)
 class Link:
+    """A link of the list: the current state with ``params`` changed (None removes a parameter)."""
+
     label: str
-    url: str
+    params: dict[str, Any] = field(default_factory=dict)
     current: bool = False
     key: str = ""  # for the element's id
 
 
-def _chips(filterset: CaseFilter, state: State, scope: Scope) -> list[Link]:
+def _chips(filterset: CaseFilter, scope: Scope) -> list[Link]:
     """One removable description per active filter of the panel (and the search)."""
     data = filterset.form.cleaned_data
     fields = filterset.form.fields
     chips: list[Link] = []
 
     def chip(label: str, *names: str, **replace: Any) -> None:
-        url = reverse("cases:list") + _query(state, **{**dict.fromkeys(names), "page": None, **replace})
-        chips.append(Link(label, url, key=names[0]))
+        chips.append(Link(label, {**dict.fromkeys(names), "page": None, **replace}, key=names[0]))
 
     if data.get("q"):
         chip(f"Search: {data['q'].strip()}", "q")
@@ -173,7 +162,7 @@ def _chips(filterset: CaseFilter, state: State, scope: Scope) -> list[Link]:
     for name in ("status", "priority"):
         if data.get(name):
             labels = {str(value): label for value, label in fields[name].choices}
-            chip(f"{fields[name].label}: {', '.join(str(labels[v]) for v in data[name])}", name)
+            chip(f"{fields[name].label}: {', '.join(str(labels[str(v)]) for v in data[name])}", name)
     if data.get("module"):
         chip(f"Module: {filterset.modules[data['module']]}", "module")
     if data.get("case_type"):
@@ -182,16 +171,20 @@ def _chips(filterset: CaseFilter, state: State, scope: Scope) -> list[Link]:
         chip(f"Contact: {data['contact'].strip()}", "contact")
     start, end = data.get("modified_from"), data.get("modified_to")
     if start and end:
-        chip(f"Last modified {start:%b %-d, %Y} to {end:%b %-d, %Y}", "modified_from", "modified_to")
+        chip(f"Last modified {_day(start)} to {_day(end)}", "modified_from", "modified_to")
     elif start:
-        chip(f"Last modified on or after {start:%b %-d, %Y}", "modified_from")
+        chip(f"Last modified on or after {_day(start)}", "modified_from")
     elif end:
-        chip(f"Last modified on or before {end:%b %-d, %Y}", "modified_to")
+        chip(f"Last modified on or before {_day(end)}", "modified_to")
     account = data.get("account")
     if scope.offer_account and account and account != ALL_DISTRICTS:
         name = next(n for _pk, slug, n in scope.accounts if slug == account)
         chip(f"Account: {name}", "account", account=ALL_DISTRICTS)
     return chips
+
+
+def _day(value: Any) -> str:
+    return date_format(value, "M j, Y")
 
 
 def _scope_label(filterset: CaseFilter | None, scope: Scope, request: HttpRequest) -> str:
@@ -214,7 +207,6 @@ def _count_text(count: int) -> str:
 def _list_context(request: HttpRequest, scope: Scope, filterset: CaseFilter) -> dict[str, Any]:
     list_url = reverse("cases:list")
     context: dict[str, Any] = {
-        "suggestions_url": reverse("cases:contact-suggestions"),
         "submit_url": reverse("cases:choose-type"),
         "filter": filterset,
         "form": filterset.form,
@@ -223,16 +215,14 @@ def _list_context(request: HttpRequest, scope: Scope, filterset: CaseFilter) -> 
         "scope_label": _scope_label(filterset, scope, request),
         "offer_account": scope.offer_account,
         "columns": listing.COLUMNS,
-        **_choice_controls(filterset, scope),
     }
     if not filterset.is_valid():
         raw = _raw_state(request)
         context.update(
             valid=False,
             state=raw,
-            quick_views=_quick_views(raw, request.GET.get("view", "")),
-            clear_url=list_url,
-            hidden_state=[(k, v) for k, v in raw if k in ("view", "sort", "per_page")],
+            quick_views=_quick_views(request.GET.get("view", "")),
+            hidden_state=_hidden_state(raw),
             filters_open=any(name in filterset.form.errors for name in PANEL_FILTERS),
             announcement="The list could not be filtered: correct the fields marked in the filters.",
         )
@@ -251,35 +241,30 @@ def _list_context(request: HttpRequest, scope: Scope, filterset: CaseFilter) -> 
         merge=_merge_by_district(filterset, scope, sort),
         modified=filterset.modified,
     )
-    state = _state(filterset, scope)
-    if page.number > 1:
-        state = [(k, v) for k, v in state if k != "page"] + [("page", str(page.number))]
-    else:
-        state = [(k, v) for k, v in state if k != "page"]
-    chips = _chips(filterset, state, scope)
+    state = _state(filterset, scope, page.number)
+    chips = _chips(filterset, scope)
     active_panel = sum(1 for name in PANEL_FILTERS if _is_active(name, data, scope))
     headers = [
         {
             "key": column.key,
             "label": column.label,
-            "url": list_url + _query(state, sort=sort.value_after_click(column), page=None),
+            "sort": sort.value_after_click(column),
             "aria_sort": sort.aria_sort(column),
         }
         for column in listing.COLUMNS
     ]
     pages = [
-        Link(str(n), list_url + _query(state, page=n if n > 1 else None), n == page.number) if n else None
-        for n in page.page_numbers()
+        Link(str(n), {"page": n if n > 1 else None}, n == page.number) if isinstance(n, int) else None
+        for n in page.elided_page_range()
     ]
     page_sizes = [
         Link(
             str(n),
-            list_url + _query(state, per_page=n if n != listing.DEFAULT_PAGE_SIZE else None, page=None),
+            {"per_page": n if n != listing.DEFAULT_PAGE_SIZE else None, "page": None},
             n == page.per_page,
         )
         for n in listing.PAGE_SIZES
     ]
-    export_state = [(k, v) for k, v in state if k not in ("page", "per_page")]
     shown = f"{page.start_index} to {page.end_index}" if page.count else "0"
     announcement = (
         f"{_count_text(page.count)} found. Showing {shown}, sorted by {sort.describe()}."
@@ -298,21 +283,23 @@ def _list_context(request: HttpRequest, scope: Scope, filterset: CaseFilter) -> 
         headers=headers,
         pages=pages,
         page_sizes=page_sizes,
-        previous_url=list_url + _query(state, page=page.number - 1 if page.number > 2 else None),
-        next_url=list_url + _query(state, page=page.number + 1),
-        relevance_url=list_url + _query(state, sort=None, page=None),
-        export_url=reverse("cases:export") + _query(export_state),
-        quick_views=_quick_views(state, data.get("view") or ""),
+        previous_page=page.number - 1 if page.number > 2 else None,
+        export_url=reverse("cases:export"),
+        quick_views=_quick_views(data.get("view") or ""),
         chips=chips,
         filtered=bool(chips) or bool(data.get("view")),
-        clear_url=list_url,
         active_panel=str(active_panel) if active_panel else "",
         filters_open=active_panel > 0,
-        hidden_state=[(k, v) for k, v in state if k in ("view", "sort", "per_page")],
+        hidden_state=_hidden_state(state),
         announcement=announcement,
-        canonical_url=list_url + _query(state),
+        canonical_url=f"{list_url}?{state.urlencode()}" if state else list_url,
     )
     return context
+
+
+def _hidden_state(state: QueryDict) -> list[tuple[str, str]]:
+    """The list's controls outside the filter form, carried along when the form is submitted."""
+    return [(name, value) for name in ("view", "sort", "per_page") for value in state.getlist(name)]
 
 
 def _merge_by_district(
@@ -327,100 +314,31 @@ def _merge_by_district(
     return listing.MergeByDistrict(ids, sort.descending, filterset.modified)
 
 
-def _rows(rows: list[listing.ListRow], *, advisor: bool) -> list[dict[str, str]]:
-    """Each row as the strings it shows. Rendering a page of 100 rows is the largest part of the list's time
-    when every cell goes through a template lookup, a ``get_…_display`` call or the ``date`` filter."""
+@dataclass(frozen=True, slots=True)
+class Row:
+    """A row of the table: the case's columns, its link and its Contact column."""
+
+    case: listing.ListRow
+    url: str
+    contact: str
+
+
+def _rows(rows: list[listing.ListRow], *, advisor: bool) -> list[Row]:
     url = listing.case_url_builder()
-    tz = timezone.get_current_timezone()
-    result = []
-    for row in rows:
-        local = row.updated_at.astimezone(tz)
-        result.append(
-            {
-                "number": str(row.number),
-                "url": url(row.number),
-                "subject": row.subject,
-                "status": row.status,
-                "status_label": listing.STATUS_LABELS.get(row.status, row.status),
-                "priority": str(row.priority),
-                "priority_label": listing.PRIORITY_LABELS.get(row.priority, str(row.priority)),
-                "module": row.module or "",
-                "type_label": listing.TYPE_LABELS.get(row.case_type, row.case_type),
-                "contact": listing.contact_label(
-                    row.contact_first_name,
-                    row.contact_last_name,
-                    row.contact_email,
-                    row.caller_name,
-                    advisor=advisor,
-                ),
-                "modified_iso": local.isoformat(),
-                "modified_date": f"{local:%b} {local.day}, {local.year}",
-                "modified_time": f"{local.hour % 12 or 12}:{local:%M} {'AM' if local.hour < 12 else 'PM'}",
-                "account": row.district,
-            }
+    return [
+        Row(
+            row,
+            url(row.number),
+            listing.contact_label(
+                row.contact_first_name,
+                row.contact_last_name,
+                row.contact_email,
+                row.caller_name,
+                advisor=advisor,
+            ),
         )
-    return result
-
-
-@functools.lru_cache(maxsize=256)
-def _checkboxes(name: str, choices: tuple[tuple[Any, Any], ...], chosen: tuple[str, ...]) -> SafeString:
-    """Checkboxes in the markup of Django's CheckboxSelectMultiple, built in one pass (the widget renders a
-    template per option) and remembered: most requests ask for the same few."""
-    picked = set(chosen)
-    items = format_html_join(
-        "",
-        '<div><label for="id_{0}_{1}"><input type="checkbox" name="{0}" value="{2}" id="id_{0}_{1}"{3}> {4}</label></div>',
-        (
-            (name, index, value, mark_safe(" checked") if str(value) in picked else "", label)
-            for index, (value, label) in enumerate(choices)
-        ),
-    )
-    return format_html('<div id="id_{}">{}</div>', name, items)
-
-
-@functools.lru_cache(maxsize=512)
-def _options(choices: tuple[tuple[Any, Any], ...], chosen: str) -> SafeString:
-    """``<option>``s of a ``<select>``, the chosen one selected (remembered, like ``_checkboxes``)."""
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        ((value, mark_safe(" selected") if str(value) == chosen else "", label) for value, label in choices),
-    )
-
-
-def _chosen(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-def _chosen_list(value: Any) -> tuple[str, ...]:
-    return tuple(sorted(str(v) for v in value or []))
-
-
-_STATUS_CHOICES = tuple(Status.choices)
-_PRIORITY_CHOICES = tuple((str(value), label) for value, label in Priority.choices)
-_SUBJECT_OP_CHOICES = tuple(SubjectOperator.choices)
-_CASE_TYPE_CHOICES = (("", "Any case type"), *CaseType.choices)
-
-
-def _choice_controls(filterset: CaseFilter, scope: Scope) -> dict[str, SafeString]:
-    form = filterset.form
-    controls = {
-        "status_checkboxes": _checkboxes("status", _STATUS_CHOICES, _chosen_list(form["status"].value())),
-        "priority_checkboxes": _checkboxes(
-            "priority", _PRIORITY_CHOICES, _chosen_list(form["priority"].value())
-        ),
-        "subject_op_options": _options(_SUBJECT_OP_CHOICES, _chosen(form["subject_op"].value())),
-        "module_options": _options(
-            (("", "Any module"), *filterset.modules.items()), _chosen(form["module"].value())
-        ),
-        "case_type_options": _options(_CASE_TYPE_CHOICES, _chosen(form["case_type"].value())),
-        "account_options": mark_safe(""),
-    }
-    if scope.offer_account:
-        controls["account_options"] = _options(
-            tuple(form.fields["account"].choices), _chosen(form["account"].value())
-        )
-    return controls
+        for row in rows
+    ]
 
 
 def _is_active(name: str, data: dict[str, Any], scope: Scope) -> bool:
@@ -430,16 +348,10 @@ def _is_active(name: str, data: dict[str, Any], scope: Scope) -> bool:
     return value not in (None, "", [], ())
 
 
-def _quick_views(state: State, current: str) -> list[Link]:
-    list_url = reverse("cases:list")
+def _quick_views(current: str) -> list[Link]:
     views = [("", "All cases"), *QuickView.choices]
     return [
-        Link(
-            str(label),
-            list_url + _query(state, view=value or None, page=None),
-            value == current,
-            value or "all",
-        )
+        Link(str(label), {"view": value or None, "page": None}, value == current, value or "all")
         for value, label in views
     ]
 

@@ -29,7 +29,8 @@ def refuse_filters_and_check_the_page(page: Page, *, javascript: bool = True) ->
     page.get_by_role("button", name="Apply filters").click()
 
     expect(page.locator("#id_number_error")).to_contain_text("Enter a case number, such as 100234.")
-    expect(page.locator("#id_modified_error")).to_contain_text("before its start")
+    expect(page.locator("#id_modified_to_error")).to_contain_text("before its start")
+    expect(page.get_by_label("To", exact=True)).to_have_attribute("aria-describedby", "id_modified_to_error")
     # The rest of the page is still the portal's: header, heading, styles, the typed values.
     expect(page.get_by_role("heading", level=1)).to_have_text("Cases")
     expect(page.get_by_role("navigation", name="Main")).to_be_visible()
