@@ -18,7 +18,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, F, OrderBy, Q, QuerySet, Window
 from django.db.models.expressions import Value
 from django.db.models.functions import Concat, Lower
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from cases import search
@@ -448,19 +448,9 @@ _NUMBER_MARKER = "9081726354"
 
 
 def case_url_builder() -> Callable[[int], str]:
-    """A function from case number to the case page's URL, resolved once: the case page when it exists;
-    otherwise the submission confirmation, which shows the case."""
-    try:
-        pattern = reverse("cases:detail", args=[_NUMBER_MARKER])
-    except NoReverseMatch:
-        pattern = reverse("cases:submitted", args=[_NUMBER_MARKER])
-    head, _marker, tail = pattern.rpartition(_NUMBER_MARKER)
+    """A function from case number to the case page's URL, resolved once for a whole page of rows."""
+    head, _marker, tail = reverse("cases:detail", args=[_NUMBER_MARKER]).rpartition(_NUMBER_MARKER)
     return lambda number: f"{head}{number}{tail}"
-
-
-def case_url(number: int) -> str:
-    """The URL of the case page (see ``case_url_builder``)."""
-    return case_url_builder()(number)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Set-up helpers for the case list tests (issue 6): case rows in bulk, indexed for search like the services do,
+"""Set-up helpers for the case list tests: case rows in bulk, indexed for search like the services do,
 and small readers of the rendered list and CSV."""
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def create_case(**kwargs: Any) -> Case:
 
 
 def add_post(case: Case, body: str, *, internal: bool = False, author: User | None = None) -> Post:
-    """A post written directly (posts arrive with issue 7), indexed through the hook the services call."""
+    """A post written directly (not through the posting service), indexed through the hook the services call."""
     post = Post.objects.create(
         case=case, author=author, body=body, is_internal=internal, created_at=timezone.now()
     )

@@ -1,4 +1,4 @@
-"""The district case list (SPEC §4, issue 6): access, every filter and operator, quick views, sorting both ways
+"""The district case list (SPEC §4): access, every filter and operator, quick views, sorting both ways
 on every column, page sizes, the URL round trip, htmx partials and query budgets.
 
 Time is fixed at Wednesday 15 April 2026, 10:00 in Chicago. Cases are inserted in bulk (``listing_helpers``):
@@ -112,12 +112,11 @@ def test_list_shows_the_districts_cases_newest_last_modified_first_with_every_co
     assert "Apr 15, 2026" in page
     assert "9:00 AM" in page
     assert "Maple Grove Public Schools" in page
-    assert f'href="{listing.case_url(newer.number)}">#{newer.number}</a>' in response.text
+    assert f'href="{reverse("cases:detail", args=[newer.number])}">#{newer.number}</a>' in response.text
     assert page.count("<h1") == 1
 
 
 def test_case_number_links_to_the_case_page(db):
-    assert listing.case_url(100042) == reverse("cases:detail", args=[100042]) == "/cases/100042/"
     build = listing.case_url_builder()
     assert [build(n) for n in (1, 100042)] == ["/cases/1/", "/cases/100042/"]
 

@@ -1,4 +1,4 @@
-"""CSV export of the case list and the Contact filter's autocomplete (SPEC §4, issue 6)."""
+"""CSV export of the case list and the Contact filter's autocomplete (SPEC §4)."""
 
 from __future__ import annotations
 

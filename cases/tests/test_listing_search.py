@@ -1,7 +1,7 @@
-"""Free-text search of the case list (SPEC §4, issue 6): every word in any order, stemmed, ranked, across the
+"""Free-text search of the case list (SPEC §4): every word in any order, stemmed, ranked, across the
 subject, the description and public posts; never internal notes; always within the viewer's districts.
 
-Posts arrive with issue 7: here they are created directly and indexed through ``cases.search.index_post``, the
+Posts are created directly here and indexed through ``cases.search.index_post``, the
 hook the services call.
 """
 

@@ -1,4 +1,4 @@
-"""The case list in Chromium (issue 6): a contact filters, searches, sorts and pages with htmx, the address bar
+"""The case list in Chromium: a contact filters, searches, sorts and pages with htmx, the address bar
 follows every step, the back button restores the previous state, and every state passes axe."""
 
 import re
