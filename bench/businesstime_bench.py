@@ -8,7 +8,7 @@ Submissions are random aware instants (UTC, as the database returns them) spread
 priorities. Each function is timed over the same loop as a "floor": a trivial function that only builds a
 datetime, so the ratio says how much work the real function adds over the bare loop and call. The best of
 ``--repeat`` runs is reported, and also the first run (cold per-date cache). Results are printed and written
-to bench/results/businesstime.json. Exit status 1 if sla_due takes 2 s or more (the budget of issue 4).
+to bench/results/businesstime.json. Exit status 1 if sla_due takes 2 s or more (its budget).
 """
 
 import argparse

@@ -1,4 +1,4 @@
-"""Benchmark of the case list (issue 6): list, filters, search and CSV export at 200,000 cases.
+"""Benchmark of the case list: list, filters, search and CSV export at 200,000 cases.
 
 Run from the repository root after bench/generate_cases.py filled the benchmark database:
 
@@ -453,7 +453,7 @@ def markdown(payload: dict[str, Any], plan: list[Scenario]) -> str:
     r = payload["results"]
     c = payload["concurrent"]
     lines = [
-        "# Case list benchmark (issue 6)",
+        "# Case list benchmark",
         "",
         f"Measured {payload['measured_at']} with `{payload['command'].strip()}` on {payload['cpus']} CPUs "
         f"({payload['platform']}), PostgreSQL {payload['database']['postgresql']}, "

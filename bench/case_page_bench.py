@@ -1,6 +1,6 @@
-"""Benchmark of the case page (issue 7): a case with 200 posts at the 200,000-case data size.
+"""Benchmark of the case page: a case with 200 posts at the 200,000-case data size.
 
-Run from the repository root against the benchmark database that bench/generate_cases.py filled (issue 6):
+Run from the repository root against the benchmark database that bench/generate_cases.py filled:
 
     export DATABASE_URL=postgres://…/portal_bench REDIS_URL=redis://…
     .venv/bin/python manage.py migrate
@@ -271,7 +271,7 @@ def main() -> int:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "case_page.json").write_text(json.dumps(report, indent=2) + "\n")
     lines = [
-        "# Case page benchmark (issue 7)",
+        "# Case page benchmark",
         "",
         f"{database['cases']:,} cases, {database['posts']:,} posts, PostgreSQL {database['postgresql']}; "
         f"gunicorn 2 sync workers, DEBUG off; {args.requests} sequential requests per row after 20 warm-up.",

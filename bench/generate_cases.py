@@ -1,4 +1,4 @@
-"""Data generator for the case list benchmark (issue 6): 200,000 cases over 300 districts, 600,000 posts and
+"""Data generator for the case list benchmark: 200,000 cases over 300 districts, 600,000 posts and
 2,000 contacts, written with PostgreSQL COPY.
 
 Run from the repository root against a database of its own (never the development database: the script
