@@ -290,7 +290,11 @@ def _walk(case: Case, target: Status, advisor: User, contact: User, start: datet
             )
         return
     resolution = "<p>We restored the data; please check and confirm.</p>"
-    case_set_status(actor=advisor, case=case, status=target, resolution=resolution, now=at())
+    # A planned action a week of business days from today, whenever the demo is loaded.
+    planned = businesstime.nth_business_day_after(timezone.localdate(), 5)
+    case_set_status(
+        actor=advisor, case=case, status=target, resolution=resolution, scheduled_for=planned, now=at()
+    )
 
 
 def seed_cases(users: dict[str, User]) -> int:

@@ -200,6 +200,18 @@ class Case(models.Model):
         related_name="follow_ups",
         help_text="The closed case this one continues (submitted after its reopen window).",
     )
+    scheduled_for = models.DateField(
+        null=True,
+        blank=True,
+        help_text="While the case is Scheduled: the business day of the planned action (SPEC §3.1).",
+    )
+    awaiting_support_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When a contact posted with no public advisor post since: the case needs a reply. Cleared by "
+        "an advisor's public post.",
+    )
     written_permission_at = models.DateTimeField(null=True, blank=True)
     written_permission_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -265,6 +277,12 @@ class Case(models.Model):
             models.Index(fields=["-updated_at"], name="case_updated"),
             # Advisors' queues (open cases by status / assignee).
             models.Index(fields=["status", "assigned_to"], name="case_status_assignee"),
+            # The advisors' "Needs reply" queue: open cases a contact is waiting on, oldest wait first.
+            models.Index(
+                fields=["awaiting_support_since"],
+                name="case_needs_reply",
+                condition=Q(awaiting_support_since__isnull=False),
+            ),
             # Free-text search of the case list (cases/search.py).
             GinIndex(fields=["search_vector"], name="case_search"),
             # SLA watch: open cases not yet answered, by due time.

@@ -56,6 +56,30 @@ WORKING_STATUSES = frozenset(
 WAITING_ON_DISTRICT = frozenset({Status.PENDING_CUSTOMER_INPUT, Status.PENDING_CUSTOMER_VERIFICATION})
 
 
+class Move(enum.StrEnum):
+    """Whose move it is on an open case: who has to act next for it to go forward."""
+
+    SUPPORT = "support"
+    DISTRICT = "district"
+    DEVELOPMENT = "development"
+    SCHEDULED = "scheduled"
+
+
+# Whose move each open status means. A contact's post always hands the move back to support (it moves a case
+# waiting on the district to Assigned); Available in Release waits on the district to take the release.
+WHOSE_MOVE: dict[Status, Move] = {
+    Status.NEW: Move.SUPPORT,
+    Status.ASSIGNED: Move.SUPPORT,
+    Status.ASSIST_REQUEST: Move.SUPPORT,
+    Status.REOPENED: Move.SUPPORT,
+    Status.PENDING_CUSTOMER_INPUT: Move.DISTRICT,
+    Status.PENDING_CUSTOMER_VERIFICATION: Move.DISTRICT,
+    Status.AVAILABLE_IN_RELEASE: Move.DISTRICT,
+    Status.ASSIGNED_TO_DEVELOPMENT: Move.DEVELOPMENT,
+    Status.SCHEDULED: Move.SCHEDULED,
+}
+
+
 class Actor(enum.StrEnum):
     """Who asks for a change: an advisor, an authorized district contact, or the portal's own jobs."""
 
@@ -71,6 +95,7 @@ class Requirement(enum.StrEnum):
     RESOLUTION_POST = "a written resolution (a public post)"
     DEV_ISSUE = "a linked development issue"
     RELEASE = "a release name"
+    SCHEDULED_DATE = "the date of the planned action (a business day)"
     REOPEN_DETAILS = "a post with the additional details"
     REOPEN_WINDOW = "the 60-day reopen window"
 
@@ -93,6 +118,7 @@ def _build() -> dict[tuple[Status, Status], Transition]:
         Status.ASSIGNED: (Requirement.ASSIGNEE,),
         Status.PENDING_CUSTOMER_VERIFICATION: (Requirement.RESOLUTION_POST,),
         Status.ASSIGNED_TO_DEVELOPMENT: (Requirement.DEV_ISSUE,),
+        Status.SCHEDULED: (Requirement.SCHEDULED_DATE,),
     }
     # An advisor takes (or is given) a new or re-opened case.
     allow(Status.NEW, Status.ASSIGNED, Actor.ADVISOR, requires=(Requirement.ASSIGNEE,))

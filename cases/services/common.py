@@ -90,6 +90,8 @@ def apply_status(case: Case, target: Status, actor: User | None, now: datetime, 
     case.status = target
     case.status_changed_at = now
     case.closed_at = now if target == Status.CLOSED else None
+    if target != Status.SCHEDULED:
+        case.scheduled_for = None
     # Resolution is measured from submission to the last close: a re-opened case was not resolved yet.
     case.resolution_business_seconds = business_seconds(case.created_at, now) if case.closed_at else None
     case.save(
@@ -102,6 +104,7 @@ def apply_status(case: Case, target: Status, actor: User | None, now: datetime, 
             "assigned_to",
             "dev_issue",
             "release",
+            "scheduled_for",
         ]
     )
     return record_event(case, CaseEvent.Kind.STATUS_CHANGED, actor, now, old=old, new=target, **data)

@@ -55,7 +55,10 @@ def public_post(
 
 def record_first_response(case: Case, now: datetime) -> None:
     """First response = the first public advisor post (SPEC §7); whether it met the target and how much business
-    time it took are stored."""
+    time it took are stored. Every public advisor post answers the district: the case no longer needs a reply."""
+    if case.awaiting_support_since is not None:
+        case.awaiting_support_since = None
+        case.save(update_fields=["awaiting_support_since"])
     if case.first_response_at is None:
         case.first_response_at = now
         case.first_response_met = now <= case.first_response_due_at
@@ -149,6 +152,8 @@ def post_create(
     if advisor and not internal:
         record_first_response(case, now)
     status_event = None
+    if not advisor:
+        await_support(case, now)
     if not advisor and case.status in WAITING_ON_DISTRICT:
         transition_for(case.status, Status.ASSIGNED, Actor.CONTACT)
         status_event = apply_status(case, Status.ASSIGNED, author, now, reason="contact_replied")
@@ -162,6 +167,13 @@ def post_create(
         new_attachments, checked, save_rows=lambda: Attachment.objects.bulk_create(new_attachments)
     )
     return post
+
+
+def await_support(case: Case, now: datetime) -> None:
+    """A contact posted: the case needs a reply from support, waiting since the first unanswered post."""
+    if case.awaiting_support_since is None:
+        case.awaiting_support_since = now
+        case.save(update_fields=["awaiting_support_since"])
 
 
 def already_posted(case: Case, author: User, client_token: uuid.UUID | None) -> Post | None:

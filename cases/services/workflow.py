@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from cases.models import (
     Case,
@@ -26,7 +28,7 @@ from cases.services.common import (
     resolve_now,
 )
 from cases.services.notify import notify_change
-from cases.services.posts import already_posted, public_post, record_first_response
+from cases.services.posts import already_posted, await_support, public_post, record_first_response
 from cases.workflow import (
     Actor,
     Requirement,
@@ -36,6 +38,7 @@ from cases.workflow import (
 )
 from contacts.access import Capability, is_advisor
 from contacts.models import User
+from portal.lib import businesstime
 from portal.lib.sanitize import html_to_text, sanitize_html
 
 
@@ -86,11 +89,13 @@ def case_set_status(
     resolution: str = "",
     dev_issue: DevIssue | None = None,
     release_name: str = "",
+    scheduled_for: date | None = None,
     now: datetime | None = None,
 ) -> Case:
     """An advisor moves an open case to another status, with what that status requires (SPEC §3.2):
     a written resolution for Pending Customer Verification, a development issue for Assigned to Development,
-    a release name for Available in Release. Closing and re-opening have their own functions."""
+    a release name for Available in Release, the business day of the planned action for Scheduled. Closing
+    and re-opening have their own functions."""
     require_advisor(actor)
     target = Status(status)
     if target == Status.CLOSED:
@@ -106,6 +111,7 @@ def case_set_status(
         Requirement.DEV_ISSUE,
         Requirement.RELEASE,
         Requirement.RESOLUTION_POST,
+        Requirement.SCHEDULED_DATE,
     }
     if unhandled:
         raise WorkflowError(f"This change needs {', '.join(sorted(unhandled))}.")
@@ -125,6 +131,9 @@ def case_set_status(
             raise WorkflowError("Name the release the fix is available in.")
         case.release, _ = Release.objects.get_or_create(name=release_name)
         data["release"] = case.release.pk
+    if Requirement.SCHEDULED_DATE in transition.requires:
+        case.scheduled_for = check_scheduled_date(scheduled_for, now)
+        data["scheduled_for"] = case.scheduled_for.isoformat()
     post = None
     if Requirement.RESOLUTION_POST in transition.requires:
         body = sanitize_html(resolution)
@@ -136,6 +145,25 @@ def case_set_status(
     event = apply_status(case, target, actor, now, **data)
     notify_change(case, actor, event=event, post=post)
     return case
+
+
+def check_scheduled_date(day: date | None, now: datetime) -> date:
+    """The date of a Scheduled case's planned action: a support business day, today or later. A weekend or a
+    support holiday is refused with the next business day offered."""
+    if day is None:
+        raise ValidationError({"scheduled_for": "Choose the date of the planned action."})
+    today = timezone.localdate(now)
+    if day < today:
+        raise ValidationError({"scheduled_for": "The planned action's date cannot be in the past."})
+    if not businesstime.is_business_day(day):
+        offer = businesstime.nth_business_day_after(day, 1)
+        raise ValidationError(
+            {
+                "scheduled_for": f"{date_format(day, 'l j F Y')} is not a support business day (a weekend or a "
+                f"support holiday). The next business day is {date_format(offer, 'l j F Y')}."
+            }
+        )
+    return day
 
 
 @transaction.atomic
@@ -178,6 +206,8 @@ def case_reopen(
             {"details": "Tell us what is still wrong: re-opening needs the additional details."}
         )
     post = public_post(case, actor, body, now, client_token=client_token)
+    if kind == Actor.CONTACT:
+        await_support(case, now)
     event = apply_status(case, Status.REOPENED, actor, now, details_post=post.pk)
     notify_change(case, actor, event=event, post=post)
     return case

@@ -20,6 +20,7 @@ from cases.services import case_submit
 from cases.workflow import Status
 from contacts.models import District, User
 from contacts.tests.factories import AdvisorFactory, DistrictFactory, UserFactory
+from portal.lib import businesstime
 
 
 class ModuleFactory(factory.django.DjangoModelFactory):
@@ -121,7 +122,7 @@ def put_in_status(
 
     ``closed_at`` is set exactly when the status is Closed (``case_closed_at_iff_closed``); statuses past New
     get ``advisor`` as the assignee (required), Assigned to Development and Available in Release get a
-    development issue, Available in Release a release. Returns the case re-read from the database.
+    development issue, Available in Release a release, Scheduled a date a week of business days ahead. Returns the case re-read from the database.
     """
     at = at or timezone.now()
     status = Status(status)
@@ -140,5 +141,8 @@ def put_in_status(
         updated_at=at,
         public_updated_at=at,
         closed_at=at if status == Status.CLOSED else None,
+        scheduled_for=businesstime.nth_business_day_after(timezone.localdate(at), 5)
+        if status == Status.SCHEDULED
+        else None,
     )
     return Case.objects.get(pk=case.pk)

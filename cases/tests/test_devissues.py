@@ -78,7 +78,7 @@ def test_the_admin_shows_an_already_recorded_number_next_to_the_field_whatever_i
 def test_a_refusal_at_save_time_is_a_message(client, personas, monkeypatch):
     # As when a colleague recorded the same number between the form's check and the save.
     DevIssueFactory(number="DEV-500")
-    monkeypatch.setattr("cases.admin.DevIssueForm.validate_unique", lambda self: None)
+    monkeypatch.setattr("cases.admin.reference.DevIssueForm.validate_unique", lambda self: None)
     client.force_login(personas.advisor)
     url = reverse("admin:cases_devissue_add")
     response = client.post(url, {"number": "DEV-500", "title": "Again"})

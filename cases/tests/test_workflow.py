@@ -27,6 +27,7 @@ from cases.workflow import Status, WorkflowError
 from contacts.models import Membership
 from contacts.tests.factories import AdvisorFactory
 from outbox.models import OutboundEmail
+from portal.lib import businesstime
 
 pytestmark = pytest.mark.django_db
 
@@ -167,6 +168,7 @@ def advisor_moves(personas, case: Case, target: Status) -> Case:
         resolution=RESOLUTION,
         dev_issue=DevIssueFactory(),
         release_name=RELEASE_NAME,
+        scheduled_for=businesstime.nth_business_day_after(timezone.localdate(), 1),
     )
 
 
@@ -774,12 +776,12 @@ def test_changing_two_cases_of_one_district_at_once_neither_waits_for_the_other(
             with transaction.atomic():
                 with connection.cursor() as cursor:
                     cursor.execute("SET LOCAL lock_timeout = '200ms'")
-                case_set_status(actor=colleague, case=other, status=S.SCHEDULED)
+                case_set_status(actor=colleague, case=other, status=S.ASSIST_REQUEST)
         finally:
             release.set()
 
     first, second = run_together(hold_a_change_open, change_the_other_case)
     assert second == ("ok", None)
     assert first == ("ok", None)
-    assert Case.objects.get(pk=other.pk).status == S.SCHEDULED
+    assert Case.objects.get(pk=other.pk).status == S.ASSIST_REQUEST
     assert Case.objects.get(pk=bare_case.pk).status == S.PENDING_CUSTOMER_INPUT

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
@@ -14,22 +13,17 @@ from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 
-from cases.devissues import dev_issue_save
 from cases.models import (
     Attachment,
     Case,
     CaseEvent,
-    DevIssue,
     ImpactAssessment,
-    Module,
     Post,
     Recipient,
-    Release,
 )
 from cases.selectors.events import label_events
 from cases.services import case_assign
 from cases.workflow import WorkflowError
-from contacts.admin import ServiceErrorsAsMessages
 
 
 def business_hours(seconds: int | None) -> str:
@@ -290,47 +284,3 @@ class CaseAdmin(admin.ModelAdmin):
                 done += 1
         if done:
             self.message_user(request, f"{done} case(s) assigned to you.", messages.SUCCESS)
-
-
-@admin.register(Module)
-class ModuleAdmin(admin.ModelAdmin):
-    list_display = ["name", "is_active"]
-    list_filter = ["is_active"]
-    search_fields = ["name"]
-
-
-class DevIssueForm(forms.ModelForm):
-    class Meta:
-        model = DevIssue
-        fields = ["number", "title", "fixed_in"]
-
-    def clean_number(self) -> str:
-        # As the service stores it, so the form's "already recorded" check compares like with like.
-        return str(self.cleaned_data["number"]).strip().upper()
-
-
-@admin.register(DevIssue)
-class DevIssueAdmin(ServiceErrorsAsMessages):
-    form = DevIssueForm
-    list_display = ["number", "title", "fixed_in", "created_at"]
-    search_fields = ["number", "title"]
-    autocomplete_fields = ["fixed_in"]
-    fields = ["number", "title", "fixed_in"]
-
-    def save_model(self, request: HttpRequest, obj: DevIssue, form: forms.ModelForm, change: bool) -> None:
-        # Through the service. The form checked the same things first (required, length, number not yet
-        # recorded); a refusal at save time (a colleague recorded the number a moment ago) comes back as a message.
-        saved = dev_issue_save(
-            actor=request.user,  # type: ignore[arg-type]
-            issue=obj if change else None,
-            number=form.cleaned_data["number"],
-            title=form.cleaned_data["title"],
-            fixed_in=form.cleaned_data["fixed_in"],
-        )
-        obj.pk, obj.number, obj.title, obj.created_at = saved.pk, saved.number, saved.title, saved.created_at
-
-
-@admin.register(Release)
-class ReleaseAdmin(admin.ModelAdmin):
-    list_display = ["name", "released_on"]
-    search_fields = ["name"]
