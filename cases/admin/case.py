@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 
+from cases.admin.queues import QueueAdminMixin
 from cases.models import (
     Attachment,
     Case,
@@ -22,8 +22,6 @@ from cases.models import (
     Recipient,
 )
 from cases.selectors.events import label_events
-from cases.services import case_assign
-from cases.workflow import WorkflowError
 
 
 def business_hours(seconds: int | None) -> str:
@@ -129,27 +127,8 @@ class ImpactInline(ReadOnlyInline):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
-    list_display = [
-        "number",
-        "subject",
-        "district",
-        "contact_or_caller",
-        "case_type",
-        "priority",
-        "status",
-        "assigned_to",
-        "first_response_due_at",
-        "written_permission",
-        "updated_at",
-    ]
-    list_filter = ["status", "priority", "case_type", "team"]
-    search_fields = ["=number", "subject", "district__name", "contact__email", "caller_name"]
-    list_select_related = ["district", "contact", "assigned_to"]
-    ordering = ["-updated_at"]
-    show_full_result_count = False
+class CaseAdmin(QueueAdminMixin, admin.ModelAdmin):
     inlines = [ImpactInline, PostInline, AttachmentInline, EventInline, RecipientInline]
-    actions = ["assign_to_me"]
     readonly_fields = [
         "number",
         "district",
@@ -246,11 +225,6 @@ class CaseAdmin(admin.ModelAdmin):
         ),
     ]
 
-    @admin.display(description="Contact", ordering="contact__last_name")
-    def contact_or_caller(self, obj: Case) -> str:
-        """The contact, or who phoned in a case opened without one (SPEC §3.6)."""
-        return obj.contact_label(advisor=True)
-
     @admin.display(description="Time to first response")
     def first_response_business_time(self, obj: Case) -> str:
         return business_hours(obj.first_response_business_seconds)
@@ -270,17 +244,3 @@ class CaseAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
-
-    @admin.action(description="Take the selected new or re-opened cases")
-    def assign_to_me(self, request: HttpRequest, queryset: QuerySet[Case]) -> None:
-        done = 0
-        for case in queryset:
-            try:
-                case_assign(actor=request.user, case=case, assignee=request.user, take=True)  # type: ignore[arg-type]
-            except (WorkflowError, ValidationError, PermissionDenied) as exc:
-                message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
-                self.message_user(request, f"#{case.number}: {message}", messages.ERROR)
-            else:
-                done += 1
-        if done:
-            self.message_user(request, f"{done} case(s) assigned to you.", messages.SUCCESS)
