@@ -1,56 +1,363 @@
-"""The advisors' case list in the admin: its columns, filters, search and bulk actions. ``CaseAdmin`` mixes this
-in; the case's own page is the rest of ``CaseAdmin``."""
+"""The advisors' case list in the admin: the queues (``cases.selectors.queues``) with their counts, the columns,
+filters and search, and the bulk actions. ``CaseAdmin`` mixes this in; the case's own page is the rest of it.
+
+A bulk action sends each selected case through its service on its own (one transaction each): a case the
+workflow refuses is listed with the reason and the others are done."""
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
 
-from cases.models import Case
-from cases.services import case_assign
-from cases.workflow import WorkflowError
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+
+from cases.casetypes import Team
+from cases.models import Case, Priority
+from cases.selectors.queues import (
+    QUEUES,
+    first_response_label,
+    impact_summary,
+    queue_condition,
+    queue_counts,
+    queue_ordering,
+    whose_move_label,
+)
+from cases.services import case_assign, case_escalate, case_set_status
+from cases.services.qualification import ESCALATION_TEAMS
+from cases.workflow import Status, WorkflowError
+from contacts.models import User
+
+REFUSALS = (WorkflowError, ValidationError, PermissionDenied)
+
+
+def refusal_message(exc: Exception) -> str:
+    """What a service said when it refused: a ValidationError's messages, or the error's own text."""
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc)
+
+
+class QueueFilter(admin.SimpleListFilter):
+    """Accepts ``?queue=<name>``. Its links are drawn above the list with their counts (change_list.html), so the
+    filter itself draws nothing in the sidebar."""
+
+    title = "queue"
+    parameter_name = "queue"
+    template = "admin/cases/case/no_filter.html"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(name, queue.label) for name, queue in QUEUES.items()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Case]) -> QuerySet[Case]:
+        name = self.value()
+        if not name:
+            return queryset
+        if name not in QUEUES:
+            raise IncorrectLookupParameters(f"No queue is called {name!r}.")
+        return queryset.filter(queue_condition(name, user=request.user, now=timezone.now()))  # type: ignore[arg-type]
+
+
+class TeamFilter(admin.SimpleListFilter):
+    """``?team=<Team code>``: with ``queue=team`` the open cases of one team."""
+
+    title = "team"
+    parameter_name = "team"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return list(Team.choices)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Case]) -> QuerySet[Case]:
+        team = self.value()
+        if not team:
+            return queryset
+        if team not in Team.values:
+            raise IncorrectLookupParameters(f"No team is called {team!r}.")
+        return queryset.filter(team=team)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The forms of the bulk actions' intermediate pages.
+
+
+class AdvisorChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.get_full_name() or obj.email
+
+
+class AssignForm(forms.Form):
+    # Only active advisors are offered; a forged pk of anyone else is refused by the field (the queryset is
+    # evaluated when the form is, so an advisor who lost the role a moment ago is refused too).
+    assignee = AdvisorChoiceField(
+        label="Assign the selected cases to",
+        queryset=User.objects.advisors().order_by("first_name", "last_name", "email"),
+        empty_label="Choose an advisor…",
+        error_messages={"invalid_choice": "Cases can only be assigned to an active advisor."},
+    )
+
+
+# The statuses an advisor can give several cases at once: those that need nothing, or only what one form gives every
+# case alike (a date). Left out: Pending Customer Verification (each case needs its own written resolution),
+# Assigned to Development and Available in Release (a development issue or release, linked from the issue's own
+# page), Re-Opened (each case needs its own details, within its reopen window). Assigned needs an assigned advisor,
+# which the case has or has not: a case without one is refused with the reason.
+BULK_STATUSES = [
+    Status.ASSIGNED,
+    Status.ASSIST_REQUEST,
+    Status.PENDING_CUSTOMER_INPUT,
+    Status.SCHEDULED,
+    Status.CLOSED,
+]
+
+
+class SetStatusForm(forms.Form):
+    status = forms.ChoiceField(
+        label="New status",
+        choices=[("", "Choose a status…"), *((s.value, s.label) for s in BULK_STATUSES)],
+    )
+    scheduled_for = forms.DateField(
+        label="Date of the planned action (Scheduled only)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="A support business day, today or later.",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("status") == Status.SCHEDULED and not data.get("scheduled_for"):
+            self.add_error("scheduled_for", "Choose the date of the planned action.")
+        return data
+
+
+class EscalateForm(forms.Form):
+    team = forms.ChoiceField(
+        label="Escalate to",
+        choices=[("", "Choose a team…"), *((t.value, t.label) for t in ESCALATION_TEAMS)],
+    )
+    note = forms.CharField(
+        label="Note to the district (public, e-mailed)",
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Why the case is escalated and what happens next. Each case gets this note as a public post.",
+    )
 
 
 class QueueAdminMixin(admin.ModelAdmin):
     """The changelist part of ``CaseAdmin`` (a ModelAdmin subclass so that its hooks are typed)."""
 
+    change_list_template = "admin/cases/case/change_list.html"
     list_display = [
         "number",
         "subject",
         "district",
         "contact_or_caller",
-        "case_type",
-        "priority",
+        "priority_label",
         "status",
         "assigned_to",
-        "first_response_due_at",
-        "written_permission",
-        "updated_at",
+        "first_response_label",
+        "impact_summary",
+        "last_public_activity",
+        "whose_move",
     ]
-    list_filter = ["status", "priority", "case_type", "team"]
+    list_filter = [QueueFilter, "status", "priority", "case_type", TeamFilter]
+    # "=number" stays an exact match on the case number.
     search_fields = ["=number", "subject", "district__name", "contact__email", "caller_name"]
-    list_select_related = ["district", "contact", "assigned_to"]
+    list_select_related = ["district", "contact", "assigned_to", "impact"]
+    list_per_page = 50
     ordering = ["-updated_at"]
     show_full_result_count = False
-    actions = ["assign_to_me"]
+    actions = ["assign_to_me", "assign_to", "set_status", "escalate"]
+
+    def get_ordering(self, request: HttpRequest) -> list[Any]:
+        name = request.GET.get(QueueFilter.parameter_name, "")
+        if name in QUEUES:
+            return queue_ordering(name)
+        return list(super().get_ordering(request))
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        context = {**(extra_context or {}), **self.queue_links(request)}
+        return super().changelist_view(request, extra_context=context)
+
+    def queue_links(self, request: HttpRequest) -> dict[str, Any]:
+        """The queue links above the list, each with its count, and the title of the queue shown."""
+        counts = queue_counts(user=request.user, now=timezone.now())  # type: ignore[arg-type]
+        current = (request.GET.get("queue", ""), request.GET.get("team", ""))
+        links = []
+        for name, queue in QUEUES.items():
+            if name == "team":
+                continue
+            links.append(
+                {
+                    "label": queue.label,
+                    "href": "?" + urlencode({"queue": name}),
+                    "count": counts[name],
+                    "current": current == (name, ""),
+                }
+            )
+        team_links = [
+            {
+                "label": team.label,
+                "href": "?" + urlencode({"queue": "team", "team": team.value}),
+                "count": counts[f"team:{team.value}"],
+                "current": current == ("team", team.value),
+            }
+            for team in Team
+        ]
+        title = next((link["label"] for link in [*links, *team_links] if link["current"]), None)
+        context: dict[str, Any] = {"queue_links": links, "team_links": team_links}
+        if title:
+            context["title"] = title
+        return context
+
+    # ---- columns --------------------------------------------------------------------------------------------
 
     @admin.display(description="Contact", ordering="contact__last_name")
     def contact_or_caller(self, obj: Case) -> str:
         """The contact, or who phoned in a case opened without one (SPEC §3.6)."""
         return obj.contact_label(advisor=True)
 
-    @admin.action(description="Take the selected new or re-opened cases")
-    def assign_to_me(self, request: HttpRequest, queryset: QuerySet[Case]) -> None:
-        done = 0
-        for case in queryset:
+    @admin.display(description="Priority", ordering="priority")
+    def priority_label(self, obj: Case) -> str:
+        if obj.priority == Priority.CRITICAL:
+            return format_html('<strong class="queue-critical">{}</strong>', obj.get_priority_display())
+        return obj.get_priority_display()
+
+    @admin.display(description="First response (business hours)")
+    def first_response_label(self, obj: Case) -> str:
+        label = first_response_label(obj, timezone.now())
+        if label.startswith("overdue"):
+            return format_html('<strong class="queue-overdue">{}</strong>', label)
+        return label
+
+    @admin.display(description="Impact")
+    def impact_summary(self, obj: Case) -> str:
+        return impact_summary(obj)
+
+    @admin.display(description="Last public activity", ordering="public_updated_at")
+    def last_public_activity(self, obj: Case) -> str:
+        return date_format(timezone.localtime(obj.public_updated_at), "j M Y, g:i A")
+
+    @admin.display(description="Whose move")
+    def whose_move(self, obj: Case) -> str:
+        return whose_move_label(obj, timezone.now())
+
+    # ---- bulk actions ---------------------------------------------------------------------------------------
+
+    def run_each(
+        self,
+        request: HttpRequest,
+        cases: QuerySet[Case],
+        service: Callable[[Case], object],
+        done_message: str,
+    ) -> None:
+        """Call ``service`` for each case in its own transaction: a refusal is listed with its reason and writes
+        nothing for that case; the others are done. Ends with a summary message."""
+        done = refused = 0
+        for case in cases.order_by("number"):
             try:
-                case_assign(actor=request.user, case=case, assignee=request.user, take=True)  # type: ignore[arg-type]
-            except (WorkflowError, ValidationError, PermissionDenied) as exc:
-                message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
-                self.message_user(request, f"#{case.number}: {message}", messages.ERROR)
+                with transaction.atomic():
+                    service(case)
+            except REFUSALS as exc:
+                refused += 1
+                self.message_user(request, f"#{case.number}: {refusal_message(exc)}", messages.ERROR)
             else:
                 done += 1
-        if done:
-            self.message_user(request, f"{done} case(s) assigned to you.", messages.SUCCESS)
+        summary = f"{done} case(s) {done_message}."
+        if refused:
+            summary += f" {refused} case(s) refused (listed above)."
+        self.message_user(request, summary, messages.SUCCESS if done else messages.WARNING)
+
+    def selected(self, request: HttpRequest) -> QuerySet[Case]:
+        """The cases the intermediate page was shown for. Read by their ids, not through the list's queue: a case
+        that left the queue in the meantime (another advisor took it) still gets its answer from the service."""
+        ids = [pk for pk in request.POST.getlist(ACTION_CHECKBOX_NAME) if pk.isdigit()]
+        return Case.objects.visible_to(request.user).filter(pk__in=ids)
+
+    def intermediate_page(
+        self, request: HttpRequest, cases: QuerySet[Case], action: str, title: str, form: forms.Form
+    ) -> TemplateResponse:
+        """The page between choosing a bulk action and doing it: the action's form, and the cases it applies
+        to; it posts back to the same list (its queue kept) with the selected cases."""
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.opts,
+            "form": form,
+            "cases": cases.select_related("district").order_by("number"),
+            "action": action,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/cases/case/bulk_action.html", context)
+
+    @admin.action(description="Take the selected new or re-opened cases")
+    def assign_to_me(self, request: HttpRequest, queryset: QuerySet[Case]) -> None:
+        user: User = request.user  # type: ignore[assignment]
+        self.run_each(
+            request,
+            queryset,
+            lambda case: case_assign(actor=user, case=case, assignee=user, take=True),
+            "assigned to you",
+        )
+
+    @admin.action(description="Assign to…")
+    def assign_to(self, request: HttpRequest, queryset: QuerySet[Case]) -> TemplateResponse | None:
+        form = AssignForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return self.intermediate_page(request, queryset, "assign_to", "Assign the selected cases", form)
+        user: User = request.user  # type: ignore[assignment]
+        assignee: User = form.cleaned_data["assignee"]
+        self.run_each(
+            request,
+            self.selected(request),
+            lambda case: case_assign(actor=user, case=case, assignee=assignee),
+            f"assigned to {assignee.get_full_name() or assignee.email}",
+        )
+        return None
+
+    @admin.action(description="Set status…")
+    def set_status(self, request: HttpRequest, queryset: QuerySet[Case]) -> TemplateResponse | None:
+        form = SetStatusForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return self.intermediate_page(
+                request, queryset, "set_status", "Set the status of the selected cases", form
+            )
+        user: User = request.user  # type: ignore[assignment]
+        status = Status(form.cleaned_data["status"])
+        day: date | None = form.cleaned_data["scheduled_for"] if status == Status.SCHEDULED else None
+        self.run_each(
+            request,
+            self.selected(request),
+            lambda case: case_set_status(actor=user, case=case, status=status, scheduled_for=day),
+            f"moved to {status.label}",
+        )
+        return None
+
+    @admin.action(description="Escalate to…")
+    def escalate(self, request: HttpRequest, queryset: QuerySet[Case]) -> TemplateResponse | None:
+        form = EscalateForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return self.intermediate_page(request, queryset, "escalate", "Escalate the selected cases", form)
+        user: User = request.user  # type: ignore[assignment]
+        team = Team(form.cleaned_data["team"])
+        note: str = form.cleaned_data["note"]
+        self.run_each(
+            request,
+            self.selected(request),
+            lambda case: case_escalate(actor=user, case=case, team=team, note=note),
+            f"escalated to {team.label}",
+        )
+        return None
