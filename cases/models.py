@@ -11,13 +11,13 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Func, Q, Value
+from django.db.models import F, Func, Q, Value
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from cases.attachments import private_storage, random_storage_name
 from cases.casetypes import CaseType, Team
-from cases.workflow import Status
+from cases.workflow import OPEN_STATUSES, WAITING_ON_DISTRICT, Status
 from contacts.models import District, User
 from portal.lib import businesstime
 from portal.validators import single_line
@@ -136,6 +136,23 @@ def caller_label(name: str, *, advisor: bool) -> str:
     authorized contact; "Phoned in by Pat Lee" for the district's contacts, who see who asked for help without
     an advisors' label. The caller's phone number is shown to advisors only."""
     return f"Caller: {name}" if advisor else f"Phoned in by {name}"
+
+
+# Open cases, named by their statuses (not "not closed") so that PostgreSQL can read them from the partial indexes
+# of the advisors' queues below, whose condition is this one.
+OPEN_CASE = Q(status__in=sorted(OPEN_STATUSES))
+
+# Which due time the first response is promised by: a Critical case with an on-call due time within the on-call
+# hour (clock time), every other case by its business-hours due time. ``Case.first_response()`` reads it from the
+# row; the queues sort and filter by it in SQL (``first_response_due_sql``); a test holds the two together.
+ONCALL_PROMISE = Q(priority=Priority.CRITICAL, oncall_due_at__isnull=False)
+
+
+def first_response_due_sql() -> models.Case:
+    """The due time of the first response (``ONCALL_PROMISE``) as an SQL expression."""
+    return models.Case(
+        models.When(ONCALL_PROMISE, then=F("oncall_due_at")), default=F("first_response_due_at")
+    )
 
 
 class CaseQuerySet(models.QuerySet["Case"]):
@@ -282,6 +299,47 @@ class Case(models.Model):
                 fields=["awaiting_support_since"],
                 name="case_needs_reply",
                 condition=Q(awaiting_support_since__isnull=False),
+            ),
+            # The advisors' queues (cases/selectors/queues.py): each queue's first page read in order from its own
+            # partial index over the open cases, and every queue's count from one index-only scan of the open cases
+            # (bench/explain/queue_*.txt).
+            models.Index(
+                fields=["status", "assigned_to", "priority", "team"],
+                include=[
+                    "awaiting_support_since",
+                    "first_response_at",
+                    "first_response_due_at",
+                    "oncall_due_at",
+                ],
+                condition=OPEN_CASE,
+                name="case_open_queue_counts",
+            ),
+            models.Index(
+                fields=["assigned_to", "-updated_at", "-number"], condition=OPEN_CASE, name="case_open_mine"
+            ),
+            models.Index(
+                fields=["team", "-updated_at", "-number"], condition=OPEN_CASE, name="case_open_team"
+            ),
+            models.Index(
+                fields=["priority", "created_at", "number"],
+                condition=Q(status__in=[Status.NEW, Status.REOPENED]),
+                name="case_unassigned",
+            ),
+            models.Index(
+                fields=["status_changed_at", "number"],
+                condition=Q(status__in=sorted(WAITING_ON_DISTRICT)),
+                name="case_waiting_on_district",
+            ),
+            models.Index(
+                fields=["created_at", "number"],
+                condition=OPEN_CASE & Q(priority=Priority.CRITICAL),
+                name="case_open_critical",
+            ),
+            models.Index(
+                first_response_due_sql(),
+                F("number"),
+                condition=OPEN_CASE & Q(first_response_at__isnull=True),
+                name="case_first_response_due",
             ),
             # Free-text search of the case list (cases/search.py).
             GinIndex(fields=["search_vector"], name="case_search"),

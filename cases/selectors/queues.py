@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import models
-from django.db.models import Count, F, Q, When
+from django.db.models import Count, Q
 from django.utils.formats import date_format
 
 from cases.casetypes import Team
-from cases.models import Case, Priority
-from cases.workflow import OPEN_STATUSES, WAITING_ON_DISTRICT, WHOSE_MOVE, Move, Status
+from cases.models import ONCALL_PROMISE, OPEN_CASE, Case, Priority, first_response_due_sql
+from cases.workflow import WAITING_ON_DISTRICT, WHOSE_MOVE, Move, Status
 from contacts.models import User
 from portal.lib import businesstime
 
@@ -25,28 +24,16 @@ from portal.lib import businesstime
 # on-call hour), so the advisor still has half a morning to answer.
 DUE_SOON = timedelta(hours=4)
 
-# Open cases, named by their statuses (not "not closed") so that PostgreSQL can read them from the status index.
-OPEN = Q(status__in=sorted(OPEN_STATUSES))
-
-# The rule of ``Case.first_response()`` in SQL: a Critical case with an on-call due time is promised within the
-# on-call hour (clock time); every other case by its business-hours due time.
-ONCALL = Q(priority=Priority.CRITICAL, oncall_due_at__isnull=False)
-
-
-def first_response_due() -> models.Case:
-    """The due time of the first response as ``Case.first_response()`` reads it, as an SQL expression."""
-    return models.Case(When(ONCALL, then=F("oncall_due_at")), default=F("first_response_due_at"))
-
 
 def due_soon(now: datetime) -> Q:
     """Open and not yet answered, and overdue or due within ``DUE_SOON`` (business time; clock time on call)."""
     business_limit = businesstime.add_business_time(now, DUE_SOON)
     return (
-        OPEN
+        OPEN_CASE
         & Q(first_response_at__isnull=True)
         & (
-            (ONCALL & Q(oncall_due_at__lte=now + DUE_SOON))
-            | (~ONCALL & Q(first_response_due_at__lte=business_limit))
+            (ONCALL_PROMISE & Q(oncall_due_at__lte=now + DUE_SOON))
+            | (~ONCALL_PROMISE & Q(first_response_due_at__lte=business_limit))
         )
     )
 
@@ -65,7 +52,7 @@ QUEUES: dict[str, Queue] = {
         Queue(
             "mine",
             "My open cases",
-            lambda user, now: OPEN & Q(assigned_to=user),
+            lambda user, now: OPEN_CASE & Q(assigned_to=user),
             lambda: ["-updated_at", "-number"],
         ),
         Queue(
@@ -78,7 +65,7 @@ QUEUES: dict[str, Queue] = {
         Queue(
             "needs_reply",
             "Needs reply",
-            lambda user, now: OPEN & Q(awaiting_support_since__isnull=False),
+            lambda user, now: OPEN_CASE & Q(awaiting_support_since__isnull=False),
             # The contact who has waited longest first.
             lambda: ["awaiting_support_since", "number"],
         ),
@@ -93,19 +80,19 @@ QUEUES: dict[str, Queue] = {
             "due",
             "Due soon or overdue",
             lambda user, now: due_soon(now),
-            lambda: [first_response_due().asc(), "number"],
+            lambda: [first_response_due_sql().asc(), "number"],
         ),
         Queue(
             "critical",
             "Critical now",
-            lambda user, now: OPEN & Q(priority=Priority.CRITICAL),
+            lambda user, now: OPEN_CASE & Q(priority=Priority.CRITICAL),
             # The longest-running outage first.
             lambda: ["created_at", "number"],
         ),
         Queue(
             "team",
             "By team",
-            lambda user, now: OPEN,
+            lambda user, now: OPEN_CASE,
             lambda: ["team", "-updated_at", "-number"],
         ),
     ]
@@ -123,16 +110,23 @@ def queue_ordering(name: str) -> list[Any]:
 
 def queue_counts(*, user: User, now: datetime) -> dict[str, int]:
     """How many cases each queue holds, keyed by queue name, and each team's open cases, keyed ``team:<code>``;
-    counted in SQL in one query over the open cases."""
+    counted in SQL in one query over the open cases, one row per team (the queues' counts are their sums)."""
+    # Counting "status" (never null), a column of the open cases' index, so the count is an index-only scan.
     # The aliases must not be field names: a filter on "team" would read an alias "team" instead of the column.
     counts = {
-        f"queue_{name}": Count("pk", filter=queue.condition(user, now)) for name, queue in QUEUES.items()
+        f"queue_{name}": Count("status", filter=queue.condition(user, now))
+        for name, queue in QUEUES.items()
+        if name != "team"
     }
-    counts |= {f"team_{team.value}": Count("pk", filter=Q(team=team)) for team in Team}
-    result = Case.objects.filter(OPEN).aggregate(**counts)
-    return {name: result[f"queue_{name}"] for name in QUEUES} | {
-        f"team:{team.value}": result[f"team_{team.value}"] for team in Team
-    }
+    rows = Case.objects.filter(OPEN_CASE).order_by().values("team").annotate(open=Count("status"), **counts)
+    result = dict.fromkeys([*QUEUES, *(f"team:{team.value}" for team in Team)], 0)
+    for typed in rows:
+        row: dict[str, Any] = dict(typed)  # the annotations' keys are the queue names
+        result[f"team:{row['team']}"] = row["open"]
+        result["team"] += row["open"]
+        for name in counts:
+            result[name.removeprefix("queue_")] += row[name]
+    return result
 
 
 # ---------------------------------------------------------------------------------------------------------------

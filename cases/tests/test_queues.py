@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.casetypes import CaseType, Team
-from cases.models import Case, Disruption, ImpactAssessment, Priority
-from cases.selectors.queues import QUEUES, first_response_due, queue_counts
+from cases.models import Case, Disruption, ImpactAssessment, Priority, first_response_due_sql
+from cases.selectors.queues import QUEUES, queue_counts
 from cases.tests.factories import CaseFactory, put_in_status
 from cases.tests.listing_helpers import CHICAGO, NOW
 from cases.workflow import OPEN_STATUSES, WAITING_ON_DISTRICT, Status
@@ -160,7 +160,7 @@ def test_the_due_time_in_sql_is_the_one_case_first_response_shows(personas):
             first_response_due_at=NOW + 9 * HOUR,
         ),
     ]
-    in_sql = dict(Case.objects.annotate(due=first_response_due()).values_list("pk", "due"))
+    in_sql = dict(Case.objects.annotate(due=first_response_due_sql()).values_list("pk", "due"))
     assert {case.pk: case.first_response(NOW).at for case in cases} == in_sql
 
 
