@@ -380,6 +380,31 @@ def _wall_add(start: datetime, amount: timedelta) -> datetime:
         current = _opening(_next_business_date(current.date()))
 
 
+@lru_cache(maxsize=64)
+def _year_prefix(year: int) -> tuple[int, ...]:
+    """``prefix[i]``: how many of the first ``i`` days of ``year`` are business days (``_is_business_date``)."""
+    first = date(year, 1, 1)
+    prefix = [0]
+    for i in range((date(year + 1, 1, 1) - first).days):
+        prefix.append(prefix[-1] + _is_business_date(first + timedelta(days=i)))
+    return tuple(prefix)
+
+
+def _business_dates_in(first: date, last: date) -> int:
+    """How many business days ``d`` there are with ``first <= d < last``: the same count as asking
+    ``_is_business_date`` day by day, read from per-year running totals (a wait of years costs a few steps)."""
+    if last <= first:
+        return 0
+    if first.year == last.year:
+        prefix = _year_prefix(first.year)
+        return prefix[last.timetuple().tm_yday - 1] - prefix[first.timetuple().tm_yday - 1]
+    head = _year_prefix(first.year)
+    count = head[-1] - head[first.timetuple().tm_yday - 1]
+    for year in range(first.year + 1, last.year):
+        count += _year_prefix(year)[-1]
+    return count + _year_prefix(last.year)[last.timetuple().tm_yday - 1]
+
+
 def _wall_between(start: datetime, end: datetime) -> timedelta:
     """Business time in [start, end) for wall-clock times with start <= end."""
     if end <= start:
@@ -394,11 +419,7 @@ def _wall_between(start: datetime, end: datetime) -> timedelta:
     total = timedelta(0)
     if _is_business_date(first):
         total += max(_closing(first) - max(start, _opening(first)), timedelta(0))
-    day = first + _ONE_DAY
-    while day < last:
-        if _is_business_date(day):
-            total += BUSINESS_DAY_LENGTH
-        day += _ONE_DAY
+    total += BUSINESS_DAY_LENGTH * _business_dates_in(first + _ONE_DAY, last)
     if _is_business_date(last):
         total += max(min(end, _closing(last)) - _opening(last), timedelta(0))
     return total
