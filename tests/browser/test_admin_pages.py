@@ -49,6 +49,13 @@ def test_an_advisor_works_through_the_admin_pages_without_accessibility_or_csp_e
     queues = reverse("admin:cases_case_changelist")
     for queue in QUEUES:
         visit(page, f"{live_server.url}{queues}?queue={queue}")
+        # The queue fits the 1280 px window: neither the page nor the list scrolls sideways.
+        widths = page.evaluate(
+            "[document.documentElement.scrollWidth, document.querySelector('.results')?.scrollWidth ?? 0,"
+            " document.querySelector('.results')?.clientWidth ?? 0]"
+        )
+        assert widths[0] <= 1280, (queue, widths)
+        assert widths[1] <= widths[2], (queue, widths)
     visit(page, f"{live_server.url}{queues}?queue=team&team={Team.CAMPUS_SUPPORT}")
     # The intermediate page of a bulk action.
     page.goto(f"{live_server.url}{queues}?queue=unassigned")
