@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 
+from cases.admin.work import WorkPageMixin
 from cases.models import (
     Attachment,
     Case,
@@ -129,7 +130,7 @@ class ImpactInline(ReadOnlyInline):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(WorkPageMixin, admin.ModelAdmin):
     list_display = [
         "number",
         "subject",

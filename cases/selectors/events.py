@@ -14,7 +14,7 @@ from typing import Literal
 from django.db import models
 
 from cases.casetypes import Team
-from cases.models import CaseEvent, DevIssue, Disruption
+from cases.models import CaseEvent, DevIssue, Disruption, Priority
 from cases.workflow import Status
 from contacts.models import User
 
@@ -74,6 +74,8 @@ def _label(
     if event.kind == Kind.DEV_ISSUE_LINKED:
         issue = issues.get(int(value)) if value.isdigit() else None
         return issue.number if issue is not None else "a deleted development issue"
+    if event.kind == Kind.PRIORITY_CHANGED:
+        return str(Priority(int(value)).label) if value.isdigit() and int(value) in Priority.values else value
     if event.kind == Kind.POST_ADDED:
         return f"post {value}"
     return value

@@ -79,6 +79,7 @@ def post_create(
     pasted: Sequence[Any] = (),
     client_token: uuid.UUID | None = None,
     now: datetime | None = None,
+    notify: bool = True,
 ) -> Post:
     """Add a post with its attachments, in one transaction.
 
@@ -92,6 +93,7 @@ def post_create(
     only show attachments of this case. ``client_token`` is the form's token: the same form sent twice (two
     clicks) stores one post, and the second call returns the first post. Files are checked before anything
     is written and stored last, so a refused post leaves nothing behind, in the database or on disk.
+    ``notify=False``: the caller e-mails the post together with the rest of its change (``case_respond``).
     """
     case = lock_case(case)
     now = resolve_now(now)  # after the lock: the order of events is the order of the locks
@@ -159,7 +161,7 @@ def post_create(
         status_event = apply_status(case, Status.ASSIGNED, author, now, reason="contact_replied")
     else:
         case.save(update_fields=modified(case, now, public=not internal))
-    if not internal:
+    if notify and not internal:
         notify_change(case, author, event=status_event, post=post, attachments=new_attachments)
     for attachment in new_attachments:
         attachment.post = post

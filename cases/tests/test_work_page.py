@@ -1,0 +1,172 @@
+"""The case work page in the admin: an advisor reads everything and acts through the services."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from cases.models import Case, CaseEvent, Post
+from cases.tests.factories import put_in_status, submit_case
+from cases.tests.helpers import row_counts
+from cases.workflow import Status
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def case(personas) -> Case:
+    return submit_case(district=personas.district_a, contact=personas.support)
+
+
+@pytest.fixture
+def advisor_client(client, personas):
+    client.force_login(personas.advisor)
+    return client
+
+
+def page_url(case: Case) -> str:
+    return reverse("admin:cases_case_change", args=[case.pk])
+
+
+def action_url(case: Case, action: str) -> str:
+    return reverse("admin:cases_case_work", args=[case.pk, action])
+
+
+def newest_event(case: Case) -> int:
+    return CaseEvent.objects.filter(case=case).order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def test_the_work_page_shows_the_request_and_the_actions(advisor_client, case):
+    response = advisor_client.get(page_url(case))
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert f"#{case.number} {case.subject}" in text
+    assert "Reply or add an internal note" in text
+    assert "Take this case" in text
+
+
+def compose(client, case: Case, **fields) -> object:
+    data = {"respond-kind": "reply", "respond-body": "", "respond-status": "", "respond-format": "text"}
+    data["respond-token"] = fields.pop("token", "6f1c1b7e-0a39-4b36-9d6f-3f8b1d1c2a10")
+    data["respond-seen"] = fields.pop("seen", newest_event(case))
+    data.update({f"respond-{name}": value for name, value in fields.items()})
+    return client.post(action_url(case, "respond"), data)
+
+
+def test_taking_a_case_assigns_it_to_the_advisor(advisor_client, personas, case):
+    response = advisor_client.post(action_url(case, "take"), {"take-seen": newest_event(case)})
+    assert response.status_code == 302
+    stored = Case.objects.get(pk=case.pk)
+    assert (stored.status, stored.assigned_to) == (Status.ASSIGNED, personas.advisor)
+
+
+def test_a_reply_with_a_status_is_one_change_and_one_email(advisor_client, personas, case, mailoutbox):
+    case = put_in_status(case, Status.ASSIGNED, advisor=personas.advisor)
+    response = compose(advisor_client, case, body="Which school year is it?", status="pending_input")
+    assert response.status_code == 302
+    stored = Case.objects.get(pk=case.pk)
+    assert stored.status == Status.PENDING_CUSTOMER_INPUT
+    post = Post.objects.get(case=case)
+    assert "Which school year is it?" in post.body and not post.is_internal
+    assert stored.first_response_at is not None
+
+
+def test_an_internal_note_is_not_public(advisor_client, personas, case):
+    case = put_in_status(case, Status.ASSIGNED, advisor=personas.advisor)
+    compose(advisor_client, case, kind="note", body="Checked the logs.")
+    post = Post.objects.get(case=case)
+    assert post.is_internal
+    assert Case.objects.get(pk=case.pk).first_response_at is None
+
+
+def test_a_resolution_cannot_be_an_internal_note(advisor_client, personas, case):
+    case = put_in_status(case, Status.ASSIGNED, advisor=personas.advisor)
+    before = row_counts()
+    response = compose(advisor_client, case, kind="note", body="Fixed.", status="pending_verification")
+    assert response.status_code == 400
+    assert "Send it as a public reply" in response.content.decode()
+    assert "Fixed." in response.content.decode()  # the typed text is kept
+    assert row_counts() == before
+
+
+def test_an_illegal_transition_is_refused_with_nothing_written(advisor_client, case):
+    before = row_counts()
+    response = compose(advisor_client, case, body="Hello", status="available_in_release")
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+    assert row_counts() == before
+
+
+def test_a_weekend_date_is_refused_with_the_next_business_day(advisor_client, personas, case):
+    case = put_in_status(case, Status.ASSIGNED, advisor=personas.advisor)
+    before = row_counts()
+    response = compose(advisor_client, case, body="", status="scheduled", scheduled_for="2030-01-05")
+    assert response.status_code == 400
+    assert "The next business day is Monday 7 January 2030." in response.content.decode()
+    assert row_counts() == before
+
+
+def test_a_stale_page_is_told_what_changed_and_writes_nothing(advisor_client, personas, case):
+    seen = newest_event(case)
+    from cases.services import case_assign
+    from contacts.tests.factories import AdvisorFactory
+
+    colleague = AdvisorFactory(first_name="Avery", last_name="Morgan")
+    case_assign(actor=colleague, case=case, assignee=colleague)
+    before = row_counts()
+    response = compose(advisor_client, case, body="My reply", status="", seen=seen)
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "This case changed since you opened it" in text
+    assert "Avery Morgan" in text
+    assert "My reply" in text
+    assert row_counts() == before
+
+
+def test_a_forged_assignee_who_is_not_an_advisor_is_refused(advisor_client, personas, case):
+    before = row_counts()
+    response = advisor_client.post(
+        action_url(case, "assign"),
+        {"assign-assignee": personas.support.email, "assign-seen": newest_event(case)},
+    )
+    assert response.status_code == 400
+    assert "is not an advisor" in response.content.decode()
+    assert row_counts() == before
+
+
+def test_a_priority_change_records_who_and_why_and_the_district_sees_it(
+    advisor_client, client, personas, case
+):
+    advisor_client.post(
+        action_url(case, "priority"),
+        {
+            "priority-priority": "2",
+            "priority-reason": "Report cards are due Friday",
+            "priority-seen": newest_event(case),
+        },
+    )
+    event = CaseEvent.objects.get(case=case, kind=CaseEvent.Kind.PRIORITY_CHANGED)
+    assert (event.actor, event.old, event.new, event.data["reason"]) == (
+        personas.advisor,
+        "3",
+        "2",
+        "Report cards are due Friday",
+    )
+    client.force_login(personas.support)
+    text = client.get(reverse("cases:detail", args=[case.number])).content.decode()
+    assert "changed the priority from Medium to High" in text
+    assert "Report cards are due Friday" in text
+
+
+def test_a_contact_gets_no_admin_and_a_staff_account_without_the_role_gets_403(client, personas, case):
+    client.force_login(personas.support)
+    response = client.post(action_url(case, "take"), {"take-seen": ""})
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    from contacts.tests.factories import UserFactory
+
+    staff = UserFactory(is_staff=True)
+    client.force_login(staff)
+    before = row_counts()
+    assert client.post(action_url(case, "take"), {"take-seen": ""}).status_code == 403
+    assert client.get(page_url(case)).status_code == 403
+    assert row_counts() == before
