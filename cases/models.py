@@ -545,7 +545,9 @@ class SavedReply(models.Model):
 
     title = models.CharField(max_length=100, unique=True, validators=[single_line])
     body = models.TextField(help_text="Plain text. Leave a blank line between paragraphs.")
-    is_active = models.BooleanField(default=True, help_text="Only active replies are offered in the composer.")
+    is_active = models.BooleanField(
+        default=True, help_text="Only active replies are offered in the composer."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -6,9 +6,11 @@ import pytest
 from django.urls import reverse
 
 from cases.models import Case, CaseEvent, Post
+from cases.services import case_assign
 from cases.tests.factories import put_in_status, submit_case
 from cases.tests.helpers import row_counts
 from cases.workflow import Status
+from contacts.tests.factories import AdvisorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +69,8 @@ def test_a_reply_with_a_status_is_one_change_and_one_email(advisor_client, perso
     stored = Case.objects.get(pk=case.pk)
     assert stored.status == Status.PENDING_CUSTOMER_INPUT
     post = Post.objects.get(case=case)
-    assert "Which school year is it?" in post.body and not post.is_internal
+    assert "Which school year is it?" in post.body
+    assert not post.is_internal
     assert stored.first_response_at is not None
 
 
@@ -108,9 +111,6 @@ def test_a_weekend_date_is_refused_with_the_next_business_day(advisor_client, pe
 
 def test_a_stale_page_is_told_what_changed_and_writes_nothing(advisor_client, personas, case):
     seen = newest_event(case)
-    from cases.services import case_assign
-    from contacts.tests.factories import AdvisorFactory
-
     colleague = AdvisorFactory(first_name="Avery", last_name="Morgan")
     case_assign(actor=colleague, case=case, assignee=colleague)
     before = row_counts()
@@ -161,9 +161,8 @@ def test_a_priority_change_records_who_and_why_and_the_district_sees_it(
 def test_a_contact_gets_no_admin_and_a_staff_account_without_the_role_gets_403(client, personas, case):
     client.force_login(personas.support)
     response = client.post(action_url(case, "take"), {"take-seen": ""})
-    assert response.status_code == 302 and "/admin/login/" in response["Location"]
-    from contacts.tests.factories import UserFactory
-
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
     staff = UserFactory(is_staff=True)
     client.force_login(staff)
     before = row_counts()
