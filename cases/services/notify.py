@@ -100,7 +100,7 @@ def notify_support_of_contact_post(
         "attachment_names": [a.name for a in attachments],
         "work_path": reverse("admin:cases_case_change", args=[case.pk]),
         "team": case.get_team_display(),
-        "former_assignee": _display_name(assignee) if assignee is not None and advisor is None else "",
+        "former_assignee": (assignee.get_full_name() or assignee.email) if assignee and not advisor else "",
     }
     if advisor is not None:
         enqueue_email(
