@@ -3,6 +3,7 @@ nobody works the case) and of a new Critical case (the on-call address, at once,
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -13,7 +14,7 @@ from django.urls import reverse
 
 from cases.casetypes import CaseType, Team
 from cases.models import Case, Post, Priority, Recipient
-from cases.services import case_close, case_reopen, post_create
+from cases.services import case_close, case_reopen, case_submit, post_create
 from cases.tests.factories import CaseFactory, submit_case
 from cases.tests.page_helpers import (  # noqa: F401
     counts,
@@ -91,7 +92,7 @@ def test_the_advisor_gets_the_status_change_a_reply_caused(personas):
     assert "Here is the export." in message.body
 
 
-def test_an_advisor_who_is_also_a_recipient_gets_one_email_per_post_the_advisors(personas):
+def test_an_assigned_advisor_who_is_also_a_recipient_gets_one_email_per_post(personas):
     """The support e-mail replaces the recipients' one for the assigned advisor: it has everything the other
     has, and the link to their work page."""
     case = make_case(personas)
@@ -246,10 +247,8 @@ def test_no_oncall_email_for_cases_that_are_not_critical(personas):
     assert not OutboundEmail.objects.filter(for_account=False).exists()
 
 
-def test_a_critical_case_submitted_twice_from_one_form_pages_once(client, personas):
-    from cases.services import case_submit
-
-    token = __import__("uuid").uuid4()
+def test_a_critical_case_submitted_twice_from_one_form_pages_once(personas):
+    token = uuid.uuid4()
     for _ in range(2):
         case_submit(
             submitter=personas.support,
