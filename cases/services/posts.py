@@ -86,7 +86,8 @@ def post_create(
     A contact's post on a case waiting on the district hands it back to the advisor (→ Assigned), which also
     ends any follow-up sequence (it runs only in Pending Customer Verification); an advisor's first public
     post is the case's first response. Every public post is e-mailed to the case's recipients (not to its
-    author); an internal note to nobody.
+    author), a contact's also to support (the assigned advisor, or the team's queue); an internal note to
+    nobody.
 
     ``attachments`` are uploaded files; ``pasted`` are images pasted into the text, which refers to the i-th
     of them as ``<img src="/attachments/new/i">`` (replaced here by its download URL). Images may otherwise
