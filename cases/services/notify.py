@@ -119,9 +119,10 @@ def notify_support_of_contact_post(
     return advisor
 
 
-def notify_oncall_of_critical_case(case: Case, *, now: datetime) -> None:
+def notify_oncall_of_critical_case(case: Case, *, now: datetime, raised: CaseEvent | None = None) -> None:
     """E-mail a new Critical case (an outage) to the on-call address at once, whatever the day or hour:
-    on-call's one clock hour runs from submission, nights and weekends included."""
+    on-call's one clock hour runs from submission, nights and weekends included. ``raised``: the priority
+    change that made an open case Critical again; each such raise pages on-call once."""
     contact = case.contact
     enqueue_email(
         recipient=settings.SUPPORT_ONCALL_ADDRESS,
@@ -136,7 +137,7 @@ def notify_oncall_of_critical_case(case: Case, *, now: datetime) -> None:
             "response": case.first_response(now),
             "work_path": reverse("admin:cases_case_change", args=[case.pk]),
         },
-        key=f"case-{case.pk}-critical-to-oncall",
+        key=f"case-{case.pk}-critical-to-oncall" + (f"-raised-{raised.pk}" if raised is not None else ""),
     )
 
 

@@ -23,7 +23,7 @@ from cases.services.common import (
     require_advisor,
     resolve_now,
 )
-from cases.services.notify import notify_change
+from cases.services.notify import notify_change, notify_oncall_of_critical_case
 from cases.services.posts import public_post, record_first_response
 from cases.services.submission import CRITICAL_ONLY_FOR_OUTAGES
 from cases.workflow import (
@@ -122,12 +122,15 @@ def case_set_priority(
     fields = ["priority"]
     if case.first_response_at is None:
         case.first_response_due_at = businesstime.sla_due(case.created_at, priority.business)
-        case.oncall_due_at = (
-            businesstime.oncall_due(case.created_at) if priority == Priority.CRITICAL else None
-        )
+        # A case raised to Critical is an outage recognized now: the on-call hour runs from the raise.
+        case.oncall_due_at = businesstime.oncall_due(now) if priority == Priority.CRITICAL else None
         fields += ["first_response_due_at", "oncall_due_at"]
     case.save(update_fields=[*fields, *modified(case, now)])
-    record_event(case, CaseEvent.Kind.PRIORITY_CHANGED, actor, now, old=previous, new=priority, reason=reason)
+    event = record_event(
+        case, CaseEvent.Kind.PRIORITY_CHANGED, actor, now, old=previous, new=priority, reason=reason
+    )
+    if priority == Priority.CRITICAL:
+        notify_oncall_of_critical_case(case, now=now, raised=event)
     return case
 
 

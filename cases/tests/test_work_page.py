@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from cases.models import Case, CaseEvent, Post
-from cases.services import case_assign
+from cases.casetypes import CaseType
+from cases.models import Case, CaseEvent, Post, Priority
+from cases.services import case_assign, case_set_priority
 from cases.tests.factories import put_in_status, submit_case
 from cases.tests.helpers import row_counts
 from cases.workflow import Status
 from contacts.tests.factories import AdvisorFactory, UserFactory
+from outbox.models import OutboundEmail
 
 pytestmark = pytest.mark.django_db
 
@@ -168,4 +170,39 @@ def test_a_contact_gets_no_admin_and_a_staff_account_without_the_role_gets_403(c
     before = row_counts()
     assert client.post(action_url(case, "take"), {"take-seen": ""}).status_code == 403
     assert client.get(page_url(case)).status_code == 403
+    assert row_counts() == before
+
+
+def test_raising_an_outage_to_critical_pages_on_call(advisor_client, personas, settings):
+    outage = submit_case(
+        district=personas.district_a,
+        contact=personas.support,
+        case_type=CaseType.REPORT_OUTAGE,
+        priority=Priority.CRITICAL,
+    )
+    case_set_priority(actor=personas.advisor, case=outage, priority=Priority.HIGH, reason="Only one school")
+    before = OutboundEmail.objects.count()
+    response = advisor_client.post(
+        action_url(outage, "priority"),
+        {
+            "priority-priority": "1",
+            "priority-reason": "Every school is down",
+            "priority-seen": newest_event(outage),
+        },
+    )
+    assert response.status_code == 302
+    assert Case.objects.get(pk=outage.pk).oncall_due_at is not None
+    sent = OutboundEmail.objects.order_by("-pk").first()
+    assert OutboundEmail.objects.count() == before + 1
+    assert sent.to_address == settings.SUPPORT_ONCALL_ADDRESS
+
+
+def test_critical_is_refused_for_a_case_that_is_not_an_outage(advisor_client, case):
+    before = row_counts()
+    response = advisor_client.post(
+        action_url(case, "priority"),
+        {"priority-priority": "1", "priority-reason": "Urgent", "priority-seen": newest_event(case)},
+    )
+    assert response.status_code == 400
+    assert "Critical priority is only for Report an Outage cases" in response.content.decode()
     assert row_counts() == before
