@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 
-from cases.admin.work import WorkPageMixin
+from cases.admin.work import WorkPageMixin, business_hours
 from cases.models import (
     Attachment,
     Case,
@@ -25,14 +25,6 @@ from cases.models import (
 from cases.selectors.events import label_events
 from cases.services import case_assign
 from cases.workflow import WorkflowError
-
-
-def business_hours(seconds: int | None) -> str:
-    """A stored business duration as advisors read it: "26 h 05 min of business hours" (a business day is 12 h)."""
-    if seconds is None:
-        return "-"
-    minutes = seconds // 60
-    return f"{minutes // 60} h {minutes % 60:02d} min of business hours"
 
 
 class ReadOnlyInline(admin.TabularInline):

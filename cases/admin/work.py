@@ -69,6 +69,14 @@ def business_duration(amount: timedelta) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
+def business_hours(seconds: int | None) -> str:
+    """A stored business duration as advisors read it: "26 h 05 min of business hours"."""
+    if seconds is None:
+        return "-"
+    minutes = seconds // 60
+    return f"{minutes // 60} h {minutes % 60:02d} min of business hours"
+
+
 @dataclass(frozen=True)
 class Due:
     """The first-response promise as the workbench shows it: met, or due / overdue by a business-time span
@@ -84,7 +92,8 @@ def first_response_due(case: Case, now: datetime) -> Due:
         return Due("No first response (closed)")
     when = date_format(timezone.localtime(answer.at), "D M j, g:i A")
     if answer.state in ("met", "late"):
-        return Due(f"Answered {when}" + (" (late)" if answer.state == "late" else ""))
+        took = business_hours(case.first_response_business_seconds)
+        return Due(f"Answered {when}, after {took}" + (" (late)" if answer.state == "late" else ""))
     if answer.oncall:
         span = business_duration(abs(answer.at - now)).replace(" business days", " days")
         gap = f"{span} on the clock"
@@ -206,6 +215,9 @@ class WorkPageMixin(admin.ModelAdmin):
             "status_meaning": STATUS_MEANINGS[Status(case.status)],
             "due": first_response_due(case, now),
             "whose_move": whose_move(case),
+            "resolution": business_hours(case.resolution_business_seconds)
+            if case.resolution_business_seconds is not None
+            else "",
             "waiting": _waiting(case, now),
             "timeline": timeline,
             "stale": label_events(stale) if stale else None,
