@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cases.casetypes import CaseType
-from cases.models import Case, CaseEvent, Post, Priority
-from cases.services import case_assign, case_set_priority
+from cases.models import Case, CaseEvent, Post, Priority, SavedReply
+from cases.services import case_assign, case_set_priority, impact_assess, post_create
 from cases.tests.factories import put_in_status, submit_case
 from cases.tests.helpers import row_counts
 from cases.workflow import Status
@@ -206,3 +208,35 @@ def test_critical_is_refused_for_a_case_that_is_not_an_outage(advisor_client, ca
     assert response.status_code == 400
     assert "Critical priority is only for Report an Outage cases" in response.content.decode()
     assert row_counts() == before
+
+
+def queries_for_page(client, case: Case) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(page_url(case)).status_code == 200
+    return len(queries)
+
+
+def add_thread(personas, case: Case, rounds: int) -> None:
+    for number in range(rounds):
+        post_create(author=personas.support, case=case, body=f"<p>Question {number}</p>")
+        post_create(author=personas.advisor, case=case, body=f"<p>Answer {number}</p>")
+        post_create(author=personas.advisor, case=case, body=f"<p>Note {number}</p>", internal=True)
+
+
+def test_the_work_page_costs_the_same_queries_for_a_short_and_a_long_case(advisor_client, personas):
+    short = put_in_status(
+        submit_case(district=personas.district_a, contact=personas.support),
+        Status.ASSIGNED,
+        advisor=personas.advisor,
+    )
+    long = put_in_status(
+        submit_case(district=personas.district_a, contact=personas.technical),
+        Status.ASSIGNED,
+        advisor=personas.advisor,
+    )
+    add_thread(personas, short, 11)
+    add_thread(personas, long, 30)
+    impact_assess(actor=personas.advisor, case=long, disruption="severe")
+    impact_assess(actor=personas.advisor, case=short, disruption="minimal")
+    SavedReply.objects.create(title="Thanks", body="Thanks for the details.")
+    assert queries_for_page(advisor_client, long) == queries_for_page(advisor_client, short)
