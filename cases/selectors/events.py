@@ -92,7 +92,8 @@ def _choice_label(choices: type[models.Choices], value: object) -> str:
     return str(value)
 
 
-# Why the portal changed a status by itself (``data["reason"]`` of a status change), as the sentence ends.
+# Why a status changed when something else happened (``data["reason"]`` of a status change), told at the end
+# of the sentence. A reason not listed here is left out of the sentence (the event still shows the change).
 STATUS_REASONS = {"contact_replied": "after the district replied"}
 
 
@@ -130,6 +131,8 @@ def _what(event: CaseEvent) -> str:
             return _status_change(event, data)
         case Kind.ASSIGNED:
             to_self = actor is not None and event.new == actor
+            if not event.new:  # no service unassigns a case today; a row that did would read so
+                return f"unassigned {old}" if old else "unassigned the case"
             if not event.old:
                 return "took the case" if to_self else f"assigned the case to {new}"
             if to_self:
