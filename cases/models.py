@@ -405,7 +405,7 @@ class CaseEvent(models.Model):
         DEV_ISSUE_LINKED = "dev_issue.linked", "Development issue linked"
         # old / new: disruption codes ("" before the first assessment).
         IMPACT_ASSESSED = "impact.assessed", "Impact assessed"
-        # old / new: priority ranks; data: reason (the advisor's words, shown to the district).
+        # old / new: priority ranks (``Priority``); data: reason (the advisor's words).
         PRIORITY_CHANGED = "case.priority_changed", "Priority changed"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")

@@ -239,4 +239,5 @@ def test_the_work_page_costs_the_same_queries_for_a_short_and_a_long_case(adviso
     impact_assess(actor=personas.advisor, case=long, disruption="severe")
     impact_assess(actor=personas.advisor, case=short, disruption="minimal")
     SavedReply.objects.create(title="Thanks", body="Thanks for the details.")
+    advisor_client.get(page_url(short))  # the first request of a process fills Django's own caches
     assert queries_for_page(advisor_client, long) == queries_for_page(advisor_client, short)
