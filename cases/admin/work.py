@@ -36,12 +36,12 @@ from django.utils.html import linebreaks
 from cases import services
 from cases.admin.work_forms import (
     AssignForm,
+    ButtonForm,
     ComposerForm,
     EscalateForm,
     ImpactForm,
     PriorityForm,
     SeenForm,
-    TakeForm,
 )
 from cases.attachments import AttachmentLimitHandler
 from cases.casetypes import Team
@@ -223,7 +223,8 @@ class WorkPageMixin(admin.ModelAdmin):
             "stale": label_events(stale) if stale else None,
             "composer": bound.get("respond") or ComposerForm(initial=initial, case=case, prefix="respond"),
             "assign_form": bound.get("assign") or AssignForm(initial=initial, prefix="assign"),
-            "take_form": bound.get("take") or TakeForm(initial=initial, prefix="take"),
+            "take_form": bound.get("take") or ButtonForm(initial=initial, prefix="take"),
+            "permission_form": bound.get("permission") or ButtonForm(initial=initial, prefix="permission"),
             "impact_form": bound.get("impact")
             or ImpactForm(initial={**initial, **_impact_initial(impact)}, prefix="impact"),
             "priority_form": bound.get("priority")
@@ -381,6 +382,11 @@ def _take(advisor: User, case: Case, form: forms.Form) -> str:
     return f"You took case #{case.number}."
 
 
+def _permission(advisor: User, case: Case, form: forms.Form) -> str:
+    services.permission_grant(actor=advisor, case=case)
+    return "Written permission recorded: support may test on and change the district's site for this case."
+
+
 def _impact(advisor: User, case: Case, form: forms.Form) -> str:
     data = form.cleaned_data
     services.impact_assess(
@@ -420,7 +426,8 @@ Action = Callable[[User, Case, Any], str]
 ACTIONS: dict[str, tuple[type[forms.Form], Action]] = {
     "respond": (ComposerForm, _respond),
     "assign": (AssignForm, _assign),
-    "take": (TakeForm, _take),
+    "take": (ButtonForm, _take),
+    "permission": (ButtonForm, _permission),
     "impact": (ImpactForm, _impact),
     "priority": (PriorityForm, _priority),
     "escalate": (EscalateForm, _escalate),

@@ -107,8 +107,8 @@ class AssignForm(SeenForm):
         return advisor
 
 
-class TakeForm(SeenForm):
-    pass
+class ButtonForm(SeenForm):
+    """A one-button action (take the case, record written permission): nothing to fill in."""
 
 
 class ImpactForm(SeenForm):

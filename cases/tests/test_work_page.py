@@ -241,3 +241,26 @@ def test_the_work_page_costs_the_same_queries_for_a_short_and_a_long_case(adviso
     SavedReply.objects.create(title="Thanks", body="Thanks for the details.")
     advisor_client.get(page_url(short))  # the first request of a process fills Django's own caches
     assert queries_for_page(advisor_client, long) == queries_for_page(advisor_client, short)
+
+
+def test_an_advisor_records_permission_the_district_gave(advisor_client, personas, case):
+    response = advisor_client.post(action_url(case, "permission"), {"permission-seen": newest_event(case)})
+    assert response.status_code == 302
+    stored = Case.objects.get(pk=case.pk)
+    assert stored.written_permission_by == personas.advisor
+    text = advisor_client.get(page_url(case)).content.decode()
+    assert "Granted by" in text
+
+
+def test_an_unknown_action_is_404_and_a_get_is_405(advisor_client, case):
+    assert advisor_client.post(action_url(case, "delete"), {}).status_code == 404
+    assert advisor_client.get(action_url(case, "take")).status_code == 405
+    assert advisor_client.post(page_url(case), {}).status_code == 405
+
+
+def test_a_case_that_does_not_exist_is_404(advisor_client, case):
+    assert advisor_client.get(reverse("admin:cases_case_change", args=[case.pk + 1000])).status_code == 404
+    assert (
+        advisor_client.post(reverse("admin:cases_case_work", args=[case.pk + 1000, "take"])).status_code
+        == 404
+    )
