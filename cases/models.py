@@ -463,6 +463,8 @@ class CaseEvent(models.Model):
         DEV_ISSUE_LINKED = "dev_issue.linked", "Development issue linked"
         # old / new: disruption codes ("" before the first assessment).
         IMPACT_ASSESSED = "impact.assessed", "Impact assessed"
+        # old / new: priority ranks (``Priority``); data: reason (the advisor's words).
+        PRIORITY_CHANGED = "case.priority_changed", "Priority changed"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -593,3 +595,22 @@ class ImpactAssessment(models.Model):
 
     def __str__(self) -> str:
         return f"Impact of #{self.case.number}: {self.get_disruption_display()}"
+
+
+class SavedReply(models.Model):
+    """A text advisors keep for what they write often, inserted into the work page's composer and edited there
+    before it is sent."""
+
+    title = models.CharField(max_length=100, unique=True, validators=[single_line])
+    body = models.TextField(help_text="Plain text. Leave a blank line between paragraphs.")
+    is_active = models.BooleanField(
+        default=True, help_text="Only active replies are offered in the composer."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name_plural = "saved replies"
+
+    def __str__(self) -> str:
+        return self.title

@@ -39,6 +39,8 @@ ADVISOR_MODEL_PERMISSIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("cases", "module"): ("view", "add", "change"),
     ("cases", "devissue"): ("view", "add", "change"),
     ("cases", "release"): ("view", "add", "change"),
+    # Advisors keep their saved replies; one no longer wanted is switched off, not deleted.
+    ("cases", "savedreply"): ("view", "add", "change"),
     # "Retry now" on the e-mail outbox; the rows themselves are read-only for everyone.
     ("outbox", "outboundemail"): ("view", "change"),
 }

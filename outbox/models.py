@@ -18,7 +18,8 @@ from django.utils import timezone
 
 
 class OutboundEmail(models.Model):
-    """One e-mail to one person, rendered when it was queued and delivered at least once by the outbox."""
+    """One e-mail to one person (or one plain address), rendered when it was queued and delivered at least once
+    by the outbox."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -38,6 +39,12 @@ class OutboundEmail(models.Model):
         related_name="outbound_emails",
     )
     to_address = models.EmailField("to", max_length=254)
+    for_account = models.BooleanField(
+        default=True,
+        db_default=True,
+        help_text="Sent to a person's account, and not sent if it is deactivated or deleted before delivery. "
+        "Off for a plain address that no account stands behind (a team's queue, the on-call address).",
+    )
     subject = models.CharField(max_length=255)
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
@@ -76,6 +83,11 @@ class OutboundEmail(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=["pending", "sent", "dead"]),
                 name="outbox_status_valid",
+            ),
+            # Mail to a plain address has no account behind it.
+            models.CheckConstraint(
+                condition=Q(for_account=True) | Q(recipient__isnull=True),
+                name="outbox_plain_address_no_account",
             ),
             # A sent e-mail records when; nothing else claims to have been sent.
             models.CheckConstraint(

@@ -25,7 +25,9 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, mailers
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
@@ -83,9 +85,13 @@ class SweepResult:
 
 
 def enqueue_email(
-    *, recipient: User, template: str, context: dict[str, Any], key: str
+    *, recipient: User | str, template: str, context: dict[str, Any], key: str
 ) -> OutboundEmail | None:
     """Queue the e-mail ``templates/emails/<template>/`` for ``recipient`` in the current transaction.
+
+    ``recipient`` is a person's account, or a plain address that no account stands behind (a team's queue, the
+    on-call address: settings). Mail to an account follows the account (not queued, or not sent, once it is
+    deactivated); mail to a plain address is always sent, and its templates get ``recipient`` as ``None``.
 
     Must run inside ``transaction.atomic()``, together with the change it reports: the row is committed or
     rolled back with that change. The subject (one line), text and HTML bodies are rendered now, with
@@ -103,18 +109,28 @@ def enqueue_email(
         )
     if len(key) > OutboundEmail._meta.get_field("key").max_length:  # type: ignore[operator]
         raise OutboxError(f"Outbox key {key!r} is longer than 200 characters.")
-    if not recipient.is_active:
-        return None
+    account: User | None
+    if isinstance(recipient, str):
+        account, address = None, recipient
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise OutboxError(f"Cannot send e-mail to {address!r}: not an e-mail address.") from None
+    else:
+        account, address = recipient, recipient.email
+        if not account.is_active:
+            return None
 
-    values = {**context, "site_url": settings.SITE_URL, "recipient": recipient}
+    values = {**context, "site_url": settings.SITE_URL, "recipient": account}
     subject = " ".join(render_to_string(f"emails/{template}/subject.txt", values).split())
     if len(subject) > 255:
         subject = subject[:254] + "…"
     values["subject"] = subject
     email = OutboundEmail(
         key=key,
-        recipient=recipient,
-        to_address=recipient.email,
+        recipient=account,
+        for_account=account is not None,
+        to_address=address,
         subject=subject,
         body_text=render_to_string(f"emails/{template}/body.txt", values),
         body_html=render_to_string(f"emails/{template}/body.html", values),
@@ -222,7 +238,7 @@ def _claim(queryset: QuerySet[OutboundEmail]) -> OutboundEmail | None:
 def _attempt(email: OutboundEmail, *, now: datetime) -> Delivery:
     """Send a claimed row and record the outcome (inside the claiming transaction)."""
     recipient = email.recipient
-    if recipient is None or not recipient.is_active:
+    if email.for_account and (recipient is None or not recipient.is_active):
         # SPEC §5: deactivated accounts get nothing, also mail queued before the deactivation.
         email.status = STATUS.DEAD
         email.last_error = "Not sent: the recipient's account was deactivated or deleted after it was queued."

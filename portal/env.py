@@ -6,7 +6,8 @@ fails loudly at start-up instead of running with a silently wrong setting.
 
 import os
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.validators import validate_email
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -53,3 +54,15 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_email(name: str, default: str | None = None) -> str:
+    """One plain e-mail address (``team@example.org``, no display name)."""
+    value = env_str(name, default).strip()
+    try:
+        validate_email(value)
+    except ValidationError:
+        raise ImproperlyConfigured(
+            f"Environment variable {name}={value!r} is not an e-mail address."
+        ) from None
+    return value

@@ -19,7 +19,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from portal.env import env_bool, env_int, env_list, env_str
+from portal.env import env_bool, env_email, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -238,6 +238,24 @@ CELERY_TASK_IGNORE_RESULT = True
 
 # Product settings (SPEC): shown where the spec says, nowhere else.
 SUPPORT_PHONE = env_str("SUPPORT_PHONE", "1-800-555-0142")
+
+# Support's own mailboxes (cases/services/notify.py). A new Critical case is e-mailed to the on-call address at
+# once, day or night. A contact's post on a case nobody is assigned to (or whose advisor has left) goes to the
+# queue address of the case's team. One variable per team, SUPPORT_QUEUE_ADDRESS_<TEAM CODE>; the keys are
+# the codes of cases.casetypes.Team (a test keeps them in step); outages' team defaults to the on-call address.
+SUPPORT_ONCALL_ADDRESS = env_email("SUPPORT_ONCALL_ADDRESS", "oncall@support.example.org")
+SUPPORT_TEAM_QUEUE_ADDRESSES = {
+    team: env_email(f"SUPPORT_QUEUE_ADDRESS_{team.upper()}", default)
+    for team, default in {
+        "campus_support": "campus-support@support.example.org",
+        "campus_support_oncall": SUPPORT_ONCALL_ADDRESS,
+        "training": "training@support.example.org",
+        "managed_services": "managed-services@support.example.org",
+        "process_consulting": "process-consulting@support.example.org",
+        "technical_services": "technical-services@support.example.org",
+        "development": "development@support.example.org",
+    }.items()
+}
 
 LOGGING = {
     "version": 1,

@@ -74,6 +74,32 @@ def test_settings_start_in_production_mode_with_a_real_key():
     assert result.returncode == 0, result.stderr
 
 
+def test_support_mailboxes_come_from_the_environment_and_a_bad_one_stops_start_up():
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'portal.settings'; django.setup(); "
+        "from django.conf import settings as s; "
+        "print(s.SUPPORT_ONCALL_ADDRESS, s.SUPPORT_TEAM_QUEUE_ADDRESSES['training'], "
+        "s.SUPPORT_TEAM_QUEUE_ADDRESSES['campus_support_oncall'])"
+    )
+    env = {
+        "DEVELOPMENT": "1",
+        "SUPPORT_ONCALL_ADDRESS": "pager@example.net",
+        "SUPPORT_QUEUE_ADDRESS_TRAINING": "training-desk@example.net",
+    }
+    result = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=os.environ | env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["pager@example.net", "training-desk@example.net", "pager@example.net"]
+    bad = _import_settings(DEVELOPMENT="1", SUPPORT_QUEUE_ADDRESS_CAMPUS_SUPPORT="campus support")
+    assert "SUPPORT_QUEUE_ADDRESS_CAMPUS_SUPPORT='campus support' is not an e-mail address" in bad.stderr
+
+
 def readme_production_settings() -> dict[str, str]:
     """The variables of the README's "Production" block, with a real random secret for the placeholder."""
     readme = (ROOT / "README.md").read_text()

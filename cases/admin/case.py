@@ -13,6 +13,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 
 from cases.admin.queues import QueueAdminMixin
+from cases.admin.work import WorkPageMixin, business_hours
 from cases.models import (
     Attachment,
     Case,
@@ -22,14 +23,6 @@ from cases.models import (
     Recipient,
 )
 from cases.selectors.events import label_events
-
-
-def business_hours(seconds: int | None) -> str:
-    """A stored business duration as advisors read it: "26 h 05 min of business hours" (a business day is 12 h)."""
-    if seconds is None:
-        return "-"
-    minutes = seconds // 60
-    return f"{minutes // 60} h {minutes % 60:02d} min of business hours"
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -127,7 +120,7 @@ class ImpactInline(ReadOnlyInline):
 
 
 @admin.register(Case)
-class CaseAdmin(QueueAdminMixin, admin.ModelAdmin):
+class CaseAdmin(QueueAdminMixin, WorkPageMixin, admin.ModelAdmin):
     inlines = [ImpactInline, PostInline, AttachmentInline, EventInline, RecipientInline]
     readonly_fields = [
         "number",

@@ -97,7 +97,7 @@ class AdvisorChoiceField(forms.ModelChoiceField):
         return obj.get_full_name() or obj.email
 
 
-class AssignForm(forms.Form):
+class BulkAssignForm(forms.Form):
     # Only active advisors are offered; a forged pk of anyone else is refused by the field (the queryset is
     # evaluated when the form is, so an advisor who lost the role a moment ago is refused too).
     assignee = AdvisorChoiceField(
@@ -122,7 +122,7 @@ BULK_STATUSES = [
 ]
 
 
-class SetStatusForm(forms.Form):
+class BulkSetStatusForm(forms.Form):
     status = forms.ChoiceField(
         label="New status",
         choices=[("", "Choose a status…"), *((s.value, s.label) for s in BULK_STATUSES)],
@@ -141,7 +141,7 @@ class SetStatusForm(forms.Form):
         return data
 
 
-class EscalateForm(forms.Form):
+class BulkEscalateForm(forms.Form):
     team = forms.ChoiceField(
         label="Escalate to",
         choices=[("", "Choose a team…"), *((t.value, t.label) for t in ESCALATION_TEAMS)],
@@ -315,7 +315,7 @@ class QueueAdminMixin(admin.ModelAdmin):
 
     @admin.action(description="Assign to…")
     def assign_to(self, request: HttpRequest, queryset: QuerySet[Case]) -> TemplateResponse | None:
-        form = AssignForm(request.POST if "apply" in request.POST else None)
+        form = BulkAssignForm(request.POST if "apply" in request.POST else None)
         if not form.is_valid():
             return self.intermediate_page(request, queryset, "assign_to", "Assign the selected cases", form)
         user: User = request.user  # type: ignore[assignment]
@@ -330,7 +330,7 @@ class QueueAdminMixin(admin.ModelAdmin):
 
     @admin.action(description="Set status…")
     def set_status(self, request: HttpRequest, queryset: QuerySet[Case]) -> TemplateResponse | None:
-        form = SetStatusForm(request.POST if "apply" in request.POST else None)
+        form = BulkSetStatusForm(request.POST if "apply" in request.POST else None)
         if not form.is_valid():
             return self.intermediate_page(
                 request, queryset, "set_status", "Set the status of the selected cases", form
@@ -348,7 +348,7 @@ class QueueAdminMixin(admin.ModelAdmin):
 
     @admin.action(description="Escalate to…")
     def escalate(self, request: HttpRequest, queryset: QuerySet[Case]) -> TemplateResponse | None:
-        form = EscalateForm(request.POST if "apply" in request.POST else None)
+        form = BulkEscalateForm(request.POST if "apply" in request.POST else None)
         if not form.is_valid():
             return self.intermediate_page(request, queryset, "escalate", "Escalate the selected cases", form)
         user: User = request.user  # type: ignore[assignment]

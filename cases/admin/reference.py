@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from cases.devissues import dev_issue_save
-from cases.models import DevIssue, Module, Release
+from cases.models import DevIssue, Module, Release, SavedReply
 from contacts.admin import ServiceErrorsAsMessages
 
 
@@ -53,3 +53,11 @@ class DevIssueAdmin(ServiceErrorsAsMessages):
 class ReleaseAdmin(admin.ModelAdmin):
     list_display = ["name", "released_on"]
     search_fields = ["name"]
+
+
+@admin.register(SavedReply)
+class SavedReplyAdmin(admin.ModelAdmin):
+    list_display = ["title", "is_active", "updated_at"]
+    list_filter = ["is_active"]
+    search_fields = ["title", "body"]
+    fields = ["title", "body", "is_active"]

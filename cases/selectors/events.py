@@ -3,29 +3,33 @@
 An event stores values (a status code, a user's pk, a team code …; see ``CaseEvent.Kind``), so what a person
 reads is always today's: an advisor renamed since shows under their new name, a relabelled status under its
 new label. The people and development issues the events name are read in one query each, and only when an
-event names one that the caller has not already loaded.
+event names one that the caller has not already loaded. ``event_sentence`` tells a labelled event as the sentence
+advisors read on the timeline.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Literal
 
 from django.db import models
+from django.utils.formats import date_format
 
-from cases.casetypes import Team
-from cases.models import CaseEvent, DevIssue, Disruption
-from cases.workflow import Status
+from cases.casetypes import CaseType, Team
+from cases.models import CaseEvent, DevIssue, Disruption, Priority
+from cases.workflow import Actor, Status
 from contacts.models import User
 
 Kind = CaseEvent.Kind
 # The kinds whose old / new values are user pks.
 PERSON_KINDS = frozenset({Kind.ASSIGNED, Kind.RECIPIENT_ADDED, Kind.RECIPIENT_REMOVED})
 STATUS_KINDS = frozenset({Kind.CREATED, Kind.STATUS_CHANGED})
-CHOICES: dict[str, type[models.TextChoices]] = {
+CHOICES: dict[str, type[models.Choices]] = {
     **dict.fromkeys(STATUS_KINDS, Status),
     Kind.ESCALATED: Team,
     Kind.IMPACT_ASSESSED: Disruption,
+    Kind.PRIORITY_CHANGED: Priority,
 }
 
 
@@ -67,7 +71,7 @@ def _label(
         return str(event.data.get(f"{side}_text", "")) if isinstance(event.data, dict) else ""
     choices = CHOICES.get(event.kind)
     if choices is not None:
-        return str(choices(value).label) if value in choices.values else value
+        return _choice_label(choices, value)
     if event.kind in PERSON_KINDS:
         person = people.get(int(value)) if value.isdigit() else None
         return person_name(person) if person is not None else "a deleted account"
@@ -77,3 +81,109 @@ def _label(
     if event.kind == Kind.POST_ADDED:
         return f"post {value}"
     return value
+
+
+def _choice_label(choices: type[models.Choices], value: object) -> str:
+    """The label of a stored code or rank (ranks are stored as text in old / new, as numbers in data); an
+    unknown value as stored."""
+    for choice in choices:
+        if str(choice.value) == str(value):
+            return str(choice.label)
+    return str(value)
+
+
+# Why a status changed when something else happened (``data["reason"]`` of a status change), told at the end
+# of the sentence. A reason not listed here is left out of the sentence (the event still shows the change).
+STATUS_REASONS = {"contact_replied": "after the district replied"}
+
+
+def event_sentence(event: CaseEvent) -> str:
+    """The event as one sentence for the timeline: "Avery Morgan changed the status from Assigned to Pending
+    Customer Input". Reads only the labels ``label_events`` filled in, the event's data and its actor (load it
+    with ``select_related("actor")``): no query. Plain text, escaped by the template that shows it."""
+    return f"{_who(event)} {_what(event)}"
+
+
+def _who(event: CaseEvent) -> str:
+    data = _data(event)
+    if event.actor is None or data.get("by") == Actor.SYSTEM:
+        return "The portal"
+    return person_name(event.actor)
+
+
+def _data(event: CaseEvent) -> dict[str, object]:
+    return event.data if isinstance(event.data, dict) else {}
+
+
+def _what(event: CaseEvent) -> str:
+    data = _data(event)
+    old, new = event.old_label, event.new_label
+    actor = str(event.actor_id) if event.actor_id is not None else None
+    match event.kind:
+        case Kind.CREATED:
+            details = [
+                _choice_label(choices, data[key])
+                for key, choices in (("type", CaseType), ("priority", Priority))
+                if key in data
+            ]
+            return "submitted the case" + (f" ({', '.join(details)})" if details else "")
+        case Kind.STATUS_CHANGED:
+            return _status_change(event, data)
+        case Kind.ASSIGNED:
+            to_self = actor is not None and event.new == actor
+            if not event.new:  # no service unassigns a case today; a row that did would read so
+                return f"unassigned {old}" if old else "unassigned the case"
+            if not event.old:
+                return "took the case" if to_self else f"assigned the case to {new}"
+            if to_self:
+                return f"took the case over from {old}"
+            return f"handed the case over from {old} to {new}"
+        case Kind.ESCALATED:
+            return f"escalated the case from {old} to {new}" if old else f"escalated the case to {new}"
+        case Kind.POST_ADDED:
+            what = "posted an internal note" if data.get("internal") else "posted a reply"
+            names = data.get("attachments")
+            files = [str(name) for name in names] if isinstance(names, list) else []
+            if files:
+                count = "1 file" if len(files) == 1 else f"{len(files)} files"
+                what += f" ({count}: {', '.join(files)})"
+            return what
+        case Kind.RECIPIENT_ADDED:
+            if actor is not None and event.new == actor:
+                return "started receiving notifications"
+            return f"added {new} to the recipients"
+        case Kind.RECIPIENT_REMOVED:
+            if actor is not None and event.old == actor:
+                return "stopped receiving notifications"
+            return f"removed {old} from the recipients"
+        case Kind.PERMISSION_GRANTED:
+            return "granted written permission to work on the district's site"
+        case Kind.PERMISSION_WITHDRAWN:
+            return "withdrew the written permission to work on the district's site"
+        case Kind.DEV_ISSUE_LINKED:
+            return f"linked development issue {new}"
+        case Kind.IMPACT_ASSESSED:
+            if not old:
+                return f"assessed the impact: {new}"
+            if event.old == event.new:
+                return f"revised the impact assessment: still {new}"
+            return f"revised the impact from {old} to {new}"
+        case Kind.PRIORITY_CHANGED:
+            reason = str(data.get("reason") or "").strip()
+            return f"changed the priority from {old} to {new}" + (f" (reason: {reason})" if reason else "")
+    return str(event.get_kind_display()).lower() if event.kind in Kind.values else event.kind
+
+
+def _status_change(event: CaseEvent, data: Mapping[str, object]) -> str:
+    if event.new == Status.CLOSED:
+        what = "closed the case"
+    elif event.new == Status.REOPENED:
+        what = "re-opened the case"
+    else:
+        what = f"changed the status from {event.old_label} to {event.new_label}"
+        scheduled = data.get("scheduled_for")
+        if event.new == Status.SCHEDULED and isinstance(scheduled, str):
+            # Written by case_set_status as an ISO date.
+            what += f" for {date_format(date.fromisoformat(scheduled), 'l j F Y')}"
+    reason = STATUS_REASONS.get(str(data.get("reason", "")))
+    return f"{what} {reason}" if reason else what

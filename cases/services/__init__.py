@@ -11,8 +11,9 @@ One module per concern; the service functions are re-exported here so callers im
 
 from cases.services.permission import permission_grant, permission_withdraw
 from cases.services.posts import post_create
-from cases.services.qualification import case_escalate, impact_assess
+from cases.services.qualification import case_escalate, case_set_priority, impact_assess, suggested_priority
 from cases.services.recipients import recipients_add, recipients_remove
+from cases.services.respond import case_respond
 from cases.services.submission import CRITICAL_ONLY_FOR_OUTAGES, case_submit, submitted_with_token
 from cases.services.workflow import case_assign, case_close, case_reopen, case_set_status
 
@@ -22,6 +23,8 @@ __all__ = [
     "case_close",
     "case_escalate",
     "case_reopen",
+    "case_respond",
+    "case_set_priority",
     "case_set_status",
     "case_submit",
     "impact_assess",
@@ -31,4 +34,5 @@ __all__ = [
     "recipients_add",
     "recipients_remove",
     "submitted_with_token",
+    "suggested_priority",
 ]

@@ -59,6 +59,32 @@ def lock_case(case: Case) -> Case:
     return Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
 
 
+class StalePage(Exception):
+    """The case changed since the page the person acted from was opened: nothing was written. ``events`` are
+    the changes made since, oldest first, for the page to show."""
+
+    def __init__(self, events: list[CaseEvent]) -> None:
+        super().__init__("This case changed since you opened it.")
+        self.events = events
+
+
+def require_unchanged(case: Case, actor: User, seen_event: int | None) -> Case:
+    """Lock the case and refuse (``StalePage``) when someone else changed it after the page was opened: its
+    newest event then was ``seen_event`` (None: the page did not say, nothing to compare). Called in the same
+    transaction as the change, before it, so two advisors' saves are serialized and the second is told."""
+    case = lock_case(case)
+    if seen_event is not None:
+        since = list(
+            CaseEvent.objects.filter(case=case, pk__gt=seen_event)
+            .exclude(actor=actor)
+            .select_related("actor")
+            .order_by("created_at", "pk")
+        )
+        if since:
+            raise StalePage(since)
+    return case
+
+
 def require_advisor(actor: User) -> None:
     if not is_advisor(actor):
         raise PermissionDenied("Only a support advisor can do this.")

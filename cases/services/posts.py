@@ -79,19 +79,22 @@ def post_create(
     pasted: Sequence[Any] = (),
     client_token: uuid.UUID | None = None,
     now: datetime | None = None,
+    notify: bool = True,
 ) -> Post:
     """Add a post with its attachments, in one transaction.
 
     A contact's post on a case waiting on the district hands it back to the advisor (→ Assigned), which also
     ends any follow-up sequence (it runs only in Pending Customer Verification); an advisor's first public
     post is the case's first response. Every public post is e-mailed to the case's recipients (not to its
-    author); an internal note to nobody.
+    author), a contact's also to support (the assigned advisor, or the team's queue); an internal note to
+    nobody.
 
     ``attachments`` are uploaded files; ``pasted`` are images pasted into the text, which refers to the i-th
     of them as ``<img src="/attachments/new/i">`` (replaced here by its download URL). Images may otherwise
     only show attachments of this case. ``client_token`` is the form's token: the same form sent twice (two
     clicks) stores one post, and the second call returns the first post. Files are checked before anything
     is written and stored last, so a refused post leaves nothing behind, in the database or on disk.
+    ``notify=False``: the caller e-mails the post together with the rest of its change (``case_respond``).
     """
     case = lock_case(case)
     now = resolve_now(now)  # after the lock: the order of events is the order of the locks
@@ -159,7 +162,7 @@ def post_create(
         status_event = apply_status(case, Status.ASSIGNED, author, now, reason="contact_replied")
     else:
         case.save(update_fields=modified(case, now, public=not internal))
-    if not internal:
+    if notify and not internal:
         notify_change(case, author, event=status_event, post=post, attachments=new_attachments)
     for attachment in new_attachments:
         attachment.post = post

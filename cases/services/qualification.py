@@ -14,6 +14,7 @@ from cases.models import (
     Disruption,
     ImpactAssessment,
     Post,
+    Priority,
 )
 from cases.services.common import (
     lock_case,
@@ -22,13 +23,15 @@ from cases.services.common import (
     require_advisor,
     resolve_now,
 )
-from cases.services.notify import notify_change
+from cases.services.notify import notify_change, notify_oncall_of_critical_case
 from cases.services.posts import public_post, record_first_response
+from cases.services.submission import CRITICAL_ONLY_FOR_OUTAGES
 from cases.workflow import (
     Status,
     WorkflowError,
 )
 from contacts.models import User
+from portal.lib import businesstime
 from portal.lib.sanitize import html_to_text, sanitize_html
 
 
@@ -62,6 +65,73 @@ def impact_assess(
     case.save(update_fields=modified(case, now))
     record_event(case, CaseEvent.Kind.IMPACT_ASSESSED, actor, now, old=previous, new=assessment.disruption)
     return assessment
+
+
+REASON_MAX_LENGTH = 500
+
+
+def suggested_priority(
+    *,
+    outage: bool,
+    disruption: Disruption | str,
+    cannot_perform_daily_functions: bool,
+    workaround_exists: bool,
+    multiple_districts: bool,
+    multiple_users: bool,
+) -> Priority:
+    """The priority an impact assessment suggests (SPEC §3.5, seed 002 "Priority"): Critical only for an outage
+    that stopped work with no workaround; High when work stopped, or when it slowed and the district cannot
+    perform its daily functions without a workaround; Medium when work slowed or many are affected; else Low."""
+    disruption = Disruption(disruption)
+    if disruption == Disruption.SEVERE:
+        return Priority.CRITICAL if outage and not workaround_exists else Priority.HIGH
+    if disruption == Disruption.MODERATE:
+        if cannot_perform_daily_functions and not workaround_exists:
+            return Priority.HIGH
+        return Priority.MEDIUM
+    return Priority.MEDIUM if multiple_districts or multiple_users else Priority.LOW
+
+
+@transaction.atomic
+def case_set_priority(
+    *, actor: User, case: Case, priority: Priority | int, reason: str, now: datetime | None = None
+) -> Case:
+    """An advisor changes the case's priority, saying why; the district sees the change and the reason in its
+    feed. A first response not yet given is due by the new priority's target from submission (SPEC §7);
+    Critical stays for outages, which page the on-call team within a clock hour."""
+    require_advisor(actor)
+    priority = Priority(priority)
+    case = lock_case(case)
+    now = resolve_now(now)  # after the lock: the order of events is the order of the locks
+    if case.status == Status.CLOSED:
+        raise WorkflowError("A closed case keeps its priority; re-open it first.")
+    errors = {}
+    if priority == case.priority:
+        errors["priority"] = f"The case is already {priority.label}."
+    elif priority == Priority.CRITICAL and not case.type_spec.outage:
+        errors["priority"] = CRITICAL_ONLY_FOR_OUTAGES
+    reason = " ".join(reason.split())
+    if not reason:
+        errors["reason"] = "Say why the priority changes: the district reads it in the case feed."
+    elif len(reason) > REASON_MAX_LENGTH:
+        errors["reason"] = f"Keep the reason under {REASON_MAX_LENGTH} characters."
+    if errors:
+        raise ValidationError(errors)
+    previous = case.priority
+    case.priority = priority
+    fields = ["priority"]
+    if case.first_response_at is None:
+        case.first_response_due_at = businesstime.sla_due(case.created_at, priority.business)
+        # A case raised to Critical is an outage recognized now: the on-call hour runs from the raise.
+        case.oncall_due_at = businesstime.oncall_due(now) if priority == Priority.CRITICAL else None
+        fields += ["first_response_due_at", "oncall_due_at"]
+    case.save(update_fields=[*fields, *modified(case, now)])
+    event = record_event(
+        case, CaseEvent.Kind.PRIORITY_CHANGED, actor, now, old=previous, new=priority, reason=reason
+    )
+    if priority == Priority.CRITICAL:
+        notify_oncall_of_critical_case(case, now=now, raised=event)
+    return case
 
 
 ESCALATION_TEAMS = (

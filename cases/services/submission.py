@@ -24,6 +24,7 @@ from cases.services.common import (
     record_event,
     resolve_now,
 )
+from cases.services.notify import notify_oncall_of_critical_case
 from cases.workflow import (
     Status,
 )
@@ -68,7 +69,8 @@ def case_submit(
     client_token: uuid.UUID | None = None,
     now: datetime | None = None,
 ) -> Case:
-    """Store a new case exactly as submitted, compute its first-response target and confirm it by e-mail.
+    """Store a new case exactly as submitted, compute its first-response target and confirm it by e-mail; a
+    Critical case (an outage) is also e-mailed to support's on-call address at once.
 
     ``client_token`` comes from the submission form (new on every form load): a form sent again, by a second
     click or by Back and Submit, returns the case it created the first time and stores nothing.
@@ -166,4 +168,6 @@ def case_submit(
             context={"case": case, "spec": spec},
             key=f"case-{case.pk}-submitted-{user.pk}",
         )
+    if priority == Priority.CRITICAL:
+        notify_oncall_of_critical_case(case, now=now)
     return case

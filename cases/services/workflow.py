@@ -15,6 +15,7 @@ from cases.models import (
     Case,
     CaseEvent,
     DevIssue,
+    Post,
     Release,
 )
 from cases.selectors.reopen import reopen_allowed
@@ -105,6 +106,35 @@ def case_set_status(
         return case_reopen(actor=actor, case=case, details=resolution, now=now)
     case = lock_case(case)
     now = resolve_now(now)  # after the lock: the order of events is the order of the locks
+    event, post = move_case(
+        case,
+        actor,
+        target,
+        now,
+        resolution=resolution,
+        dev_issue=dev_issue,
+        release_name=release_name,
+        scheduled_for=scheduled_for,
+    )
+    notify_change(case, actor, event=event, post=post)
+    return case
+
+
+def move_case(
+    case: Case,
+    actor: User,
+    target: Status,
+    now: datetime,
+    *,
+    resolution: str = "",
+    dev_issue: DevIssue | None = None,
+    release_name: str = "",
+    scheduled_for: date | None = None,
+    resolution_post: Post | None = None,
+) -> tuple[CaseEvent, Post | None]:
+    """An advisor's move of a locked open case to ``target`` with what it requires; no e-mail (the caller
+    sends one for everything it changed). ``resolution_post``: the public reply just written as the resolution
+    (otherwise ``resolution`` is posted). Returns the status event and the resolution post, if any."""
     transition = transition_for(case.status, target, Actor.ADVISOR)
     unhandled = transition.requires - {
         Requirement.ASSIGNEE,
@@ -121,30 +151,39 @@ def case_set_status(
     if Requirement.DEV_ISSUE in transition.requires:
         dev_issue = dev_issue or case.dev_issue
         if dev_issue is None:
-            raise WorkflowError("Link a development issue to move the case to Assigned to Development.")
+            raise ValidationError(
+                {"dev_issue": "Link a development issue to move the case to Assigned to Development."}
+            )
         if case.dev_issue != dev_issue:
             case.dev_issue = dev_issue
             record_event(case, CaseEvent.Kind.DEV_ISSUE_LINKED, actor, now, new=dev_issue.pk)
     if Requirement.RELEASE in transition.requires:
-        release_name = release_name.strip()
+        release_name = " ".join(release_name.split())
         if not release_name:
-            raise WorkflowError("Name the release the fix is available in.")
+            raise ValidationError({"release_name": "Name the release the fix is available in."})
         case.release, _ = Release.objects.get_or_create(name=release_name)
         data["release"] = case.release.pk
     if Requirement.SCHEDULED_DATE in transition.requires:
         case.scheduled_for = check_scheduled_date(scheduled_for, now)
         data["scheduled_for"] = case.scheduled_for.isoformat()
     post = None
-    if Requirement.RESOLUTION_POST in transition.requires:
+    if Requirement.RESOLUTION_POST in transition.requires and resolution_post is not None:
+        if resolution_post.is_internal:
+            raise ValidationError(
+                {"internal": "The resolution must be a public reply: the district verifies it."}
+            )
+        post = resolution_post
+        data["resolution_post"] = post.pk
+    elif Requirement.RESOLUTION_POST in transition.requires:
         body = sanitize_html(resolution)
         if not html_to_text(body):
-            raise WorkflowError("Write the resolution for the district before asking them to verify it.")
+            raise ValidationError(
+                {"body": "Write the resolution for the district before asking them to verify it."}
+            )
         post = public_post(case, actor, body, now)
         record_first_response(case, now)
         data["resolution_post"] = post.pk
-    event = apply_status(case, target, actor, now, **data)
-    notify_change(case, actor, event=event, post=post)
-    return case
+    return apply_status(case, target, actor, now, **data), post
 
 
 def check_scheduled_date(day: date | None, now: datetime) -> date:
@@ -171,11 +210,16 @@ def case_close(*, actor: User | None, case: Case, now: datetime | None = None) -
     """Close an open case: an authorized contact of the district, an advisor, or (actor None) the 3x10 job."""
     case = lock_case(case)
     now = resolve_now(now)  # after the lock: the order of events is the order of the locks
-    kind = actor_kind(actor, case, Capability.CLOSE_REOPEN)
-    transition_for(case.status, Status.CLOSED, kind)
-    event = apply_status(case, Status.CLOSED, actor, now, by=kind.value)
+    event = close_case(case, actor, now)
     notify_change(case, actor, event=event)
     return case
+
+
+def close_case(case: Case, actor: User | None, now: datetime) -> CaseEvent:
+    """Close a locked open case; no e-mail (the caller sends it)."""
+    kind = actor_kind(actor, case, Capability.CLOSE_REOPEN)
+    transition_for(case.status, Status.CLOSED, kind)
+    return apply_status(case, Status.CLOSED, actor, now, by=kind.value)
 
 
 @transaction.atomic

@@ -374,7 +374,7 @@ def test_the_portal_itself_may_close_only_from_pending_customer_verification(per
 def test_pending_customer_verification_requires_a_written_resolution(personas, case_in, resolution):
     case = case_in(S.ASSIGNED)
     before = snapshot(case)
-    with pytest.raises(WorkflowError, match="resolution"):
+    with pytest.raises(ValidationError, match="resolution"):
         case_set_status(
             actor=personas.advisor, case=case, status=S.PENDING_CUSTOMER_VERIFICATION, resolution=resolution
         )
@@ -448,7 +448,7 @@ def test_an_internal_note_is_not_a_first_response(personas):
 def test_assigned_to_development_requires_a_development_issue(personas, case_in):
     case = case_in(S.ASSIGNED)
     before = snapshot(case)
-    with pytest.raises(WorkflowError, match="development issue"):
+    with pytest.raises(ValidationError, match="development issue"):
         case_set_status(actor=personas.advisor, case=case, status=S.ASSIGNED_TO_DEVELOPMENT)
     assert snapshot(case) == before
 
@@ -475,7 +475,7 @@ def test_a_case_already_linked_to_a_development_issue_needs_no_new_one(personas,
 def test_available_in_release_requires_a_release_name(personas, case_in, release_name):
     case = case_in(S.ASSIGNED_TO_DEVELOPMENT)
     before = snapshot(case)
-    with pytest.raises(WorkflowError, match="release"):
+    with pytest.raises(ValidationError, match="release"):
         case_set_status(
             actor=personas.advisor, case=case, status=S.AVAILABLE_IN_RELEASE, release_name=release_name
         )

@@ -71,6 +71,48 @@ def test_enqueue_writes_nothing_when_the_transaction_rolls_back(personas, django
     assert callbacks == []
 
 
+# --- plain addresses (a team's queue, the on-call address) ------------------------------------------------------
+
+
+def queue_to_address(address: str, *, key: str = "case-123-post-1-to-queue") -> OutboundEmail | None:
+    with transaction.atomic():
+        return enqueue_email(
+            recipient=address, template="outbox_test", context={"number": 123, "title": "Down"}, key=key
+        )
+
+
+def test_mail_to_a_plain_address_is_queued_once_and_sent_with_its_message_id(personas, settings):
+    settings.DEFAULT_FROM_EMAIL = "Support Case Portal <support-portal@mail.example.com>"
+    email = queue_to_address("campus-support@queues.example.org")
+    assert (email.recipient, email.for_account, email.to_address) == (
+        None,
+        False,
+        "campus-support@queues.example.org",
+    )
+    assert queue_to_address("campus-support@queues.example.org") is None  # same key: first one wins
+    assert OutboundEmail.objects.count() == 1
+    assert services.deliver(email.pk) is Delivery.SENT
+    assert services.deliver(email.pk) is Delivery.SKIPPED
+    [message] = mail.outbox
+    assert message.to == ["campus-support@queues.example.org"]
+    assert message.extra_headers["Message-ID"] == f"<outbox.{email.pk}@mail.example.com>"
+    assert message.body.startswith("Hello ,\n")  # templates get no account for a plain address
+
+
+def test_mail_to_a_plain_address_is_not_cancelled_like_a_deleted_account(personas):
+    """No account stands behind it: nothing to be deactivated, and a missing recipient is not a deleted one."""
+    email = queue_to_address("oncall@queues.example.org")
+    assert services.sweep().sent == 1
+    email.refresh_from_db()
+    assert email.status == Status.SENT
+
+
+def test_a_plain_address_that_is_not_an_address_is_a_clear_error(personas):
+    with pytest.raises(OutboxError, match="not an e-mail address"):
+        queue_to_address("campus support")
+    assert OutboundEmail.objects.count() == 0
+
+
 @pytest.mark.django_db(transaction=True)
 def test_enqueue_outside_a_transaction_is_refused(personas):
     with pytest.raises(OutboxError, match=r"inside transaction\.atomic"):

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0016_scheduled_date_needs_reply'),
+        ('cases', '0017_saved_replies_priority_event'),
         ('contacts', '0007_one_line_fields'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

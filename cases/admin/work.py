@@ -1,0 +1,436 @@
+"""The case work page: one page per case where an advisor reads everything and acts (the admin's change view).
+
+Reading goes through the case page's selector (the same one the district's page uses, with the internal notes an
+advisor may see); every action posts to its own URL and goes through a service in one transaction, after
+``require_unchanged`` has checked that nobody else changed the case since the page was opened. A refusal
+shows the page again with the typed values and the reason; nothing is written.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+    QueryDict,
+)
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import linebreaks
+
+from cases import services
+from cases.admin.work_forms import (
+    AssignForm,
+    ButtonForm,
+    ComposerForm,
+    EscalateForm,
+    ImpactForm,
+    PriorityForm,
+    SeenForm,
+)
+from cases.attachments import AttachmentLimitHandler
+from cases.casetypes import Team
+from cases.models import Case, CaseEvent, DevIssue, Priority, SavedReply
+from cases.selectors.case_page import CasePage, case_page
+from cases.selectors.events import label_events
+from cases.services.common import StalePage, require_unchanged
+from cases.services.qualification import suggested_priority
+from cases.workflow import STATUS_MEANINGS, WHOSE_MOVE, Move, Status, WorkflowError
+from contacts.access import is_advisor
+from contacts.models import User
+from portal.lib import businesstime
+
+# The timeline shows every change but the posts themselves, which the conversation shows.
+TIMELINE_HIDDEN = {CaseEvent.Kind.POST_ADDED}
+
+
+def business_duration(amount: timedelta) -> str:
+    """A business-time span as advisors read it: "2 h 05 min", "3 business days 4 h" (a business day is 12 h)."""
+    minutes = int(amount.total_seconds()) // 60
+    days, minutes = divmod(minutes, 12 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} business day{'s' if days != 1 else ''} {hours} h"
+    return f"{hours} h {minutes:02d} min"
+
+
+def business_hours(seconds: int | None) -> str:
+    """A stored business duration as advisors read it: "26 h 05 min of business hours"."""
+    if seconds is None:
+        return "-"
+    minutes = seconds // 60
+    return f"{minutes // 60} h {minutes % 60:02d} min of business hours"
+
+
+@dataclass(frozen=True)
+class Due:
+    """The first-response promise as the workbench shows it: met, or due / overdue by a business-time span
+    (clock time for a Critical case's on-call hour)."""
+
+    text: str
+    overdue: bool = False
+
+
+def first_response_due(case: Case, now: datetime) -> Due:
+    answer = case.first_response(now)
+    if answer.at is None:
+        return Due("No first response (closed)")
+    when = date_format(timezone.localtime(answer.at), "D M j, g:i A")
+    if answer.state in ("met", "late"):
+        took = business_hours(case.first_response_business_seconds)
+        return Due(f"Answered {when}, after {took}" + (" (late)" if answer.state == "late" else ""))
+    if answer.oncall:
+        span = business_duration(abs(answer.at - now)).replace(" business days", " days")
+        gap = f"{span} on the clock"
+    else:
+        start, end = (answer.at, now) if answer.state == "overdue" else (now, answer.at)
+        gap = f"{business_duration(businesstime.business_time_between(start, end))} of business time"
+    if answer.state == "overdue":
+        return Due(f"Overdue by {gap} (was due {when})", overdue=True)
+    return Due(f"Due {when}, in {gap}")
+
+
+def whose_move(case: Case) -> str:
+    if case.status == Status.CLOSED:
+        return "Nobody: the case is closed"
+    if case.awaiting_support_since is not None:
+        return "Support: the district is waiting for a reply"
+    move = WHOSE_MOVE[Status(case.status)]
+    if move == Move.SCHEDULED and case.scheduled_for:
+        return f"Scheduled for {date_format(case.scheduled_for, 'l F j, Y')}"
+    return {
+        Move.SUPPORT: "Support",
+        Move.DISTRICT: "The district",
+        Move.DEVELOPMENT: "Development",
+        Move.SCHEDULED: "Scheduled",
+    }[move]
+
+
+class WorkPageMixin(admin.ModelAdmin):
+    """The change view of a case is its work page; the actions post to ``<pk>/work/<action>/``."""
+
+    def get_urls(self) -> list[URLPattern]:
+        action = path(
+            "<path:object_id>/work/<slug:action>/",
+            self.admin_site.admin_view(self.work_action_view),
+            name="cases_case_work",
+        )
+        return [action, *super().get_urls()]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        # The change form never saves: every change goes through the work page's actions and their services.
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET"])
+        advisor = _advisor(request)
+        case = _case(advisor, object_id)
+        return self._render(request, case)
+
+    def work_action_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if action == "respond":
+            # Limits first: files beyond the count, and bytes beyond the size, are skipped while the body is read.
+            request.upload_handlers.insert(0, AttachmentLimitHandler(request))
+        advisor = _advisor(request)
+        case = _case(advisor, object_id)
+        handler = ACTIONS.get(action)
+        if handler is None:
+            raise Http404("No such action.")
+        form_class, act = handler
+        form = _bound(form_class, request, case, prefix=action)
+        if "insert_saved" in request.POST and isinstance(form, ComposerForm):
+            return self._render(request, case, forms={action: _with_saved_reply(form, request, case)})
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    locked = require_unchanged(case, advisor, form.cleaned_data.get("seen"))
+                    done = act(advisor, locked, form)
+            except StalePage as stale:
+                return self._render(request, case, forms={action: _fresh_token(form)}, stale=stale.events)
+            except ValidationError as error:
+                _add_errors(form, error)
+            except WorkflowError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, done)
+                anchor = "composer" if action == "respond" else action
+                return HttpResponseRedirect(reverse("admin:cases_case_change", args=[case.pk]) + f"#{anchor}")
+        return self._render(request, case, forms={action: _fresh_token(form)}, status=400)
+
+    def _render(
+        self,
+        request: HttpRequest,
+        case: Case,
+        *,
+        forms: dict[str, forms.Form] | None = None,
+        stale: list[CaseEvent] | None = None,
+        status: int = 200,
+    ) -> HttpResponse:
+        advisor = _advisor(request)
+        now = timezone.now()
+        page = case_page(advisor, case.number, show_all=request.GET.get("feed") == "all", now=now)
+        case = page.case
+        timeline = label_events(
+            list(
+                CaseEvent.objects.filter(case=case)
+                .exclude(kind__in=TIMELINE_HIDDEN)
+                .select_related("actor")
+                .order_by("-created_at", "-pk")
+            ),
+            {person.pk: person for person in page.recipients},
+        )
+        seen = CaseEvent.objects.filter(case=case).aggregate(newest=Max("pk"))["newest"]
+        bound = forms or {}
+        initial = {"seen": seen}
+        impact = page.impact
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Case #{case.number}",
+            "subtitle": case.subject,
+            "case": case,
+            "page": page,
+            "details": page.details,
+            "status_meaning": STATUS_MEANINGS[Status(case.status)],
+            "due": first_response_due(case, now),
+            "whose_move": whose_move(case),
+            "resolution": business_hours(case.resolution_business_seconds)
+            if case.resolution_business_seconds is not None
+            else "",
+            "waiting": _waiting(case, now),
+            "timeline": timeline,
+            "stale": label_events(stale) if stale else None,
+            "composer": bound.get("respond") or ComposerForm(initial=initial, case=case, prefix="respond"),
+            "assign_form": bound.get("assign") or AssignForm(initial=initial, prefix="assign"),
+            "take_form": bound.get("take") or ButtonForm(initial=initial, prefix="take"),
+            "permission_form": bound.get("permission") or ButtonForm(initial=initial, prefix="permission"),
+            "impact_form": bound.get("impact")
+            or ImpactForm(initial={**initial, **_impact_initial(impact)}, prefix="impact"),
+            "priority_form": bound.get("priority")
+            or PriorityForm(
+                initial={**initial, "priority": _suggestion(case, page) or case.priority}, prefix="priority"
+            ),
+            "escalate_form": bound.get("escalate")
+            or EscalateForm(initial=initial, case=case, prefix="escalate"),
+            "suggested": _suggestion(case, page),
+            "advisors": User.objects.advisors().order_by("first_name", "last_name", "email"),
+            "dev_issues": DevIssue.objects.filter(fixed_in__isnull=True).order_by("-created_at")[:100],
+            "saved_replies": SavedReply.objects.filter(is_active=True),
+            "calendar": _calendar(case, now),
+        }
+        context["urls"] = {name: reverse("admin:cases_case_work", args=[case.pk, name]) for name in ACTIONS}
+        return TemplateResponse(request, "admin/cases/case/work.html", context, status=status)
+
+
+def _advisor(request: HttpRequest) -> User:
+    """The person acting: an advisor. A staff account without the role sees no district data (403)."""
+    user = request.user
+    if not is_advisor(user):
+        raise PermissionDenied("Only a support advisor can work cases.")
+    return user  # type: ignore[return-value]
+
+
+def _case(advisor: User, object_id: str) -> Case:
+    try:
+        return Case.objects.visible_to(advisor).get(pk=int(object_id))
+    except (Case.DoesNotExist, ValueError):
+        raise Http404("No such case.") from None
+
+
+def _bound(form_class: type[forms.Form], request: HttpRequest, case: Case, *, prefix: str) -> forms.Form:
+    kwargs: dict[str, Any] = {"data": request.POST, "files": request.FILES, "prefix": prefix}
+    if form_class in (ComposerForm, EscalateForm):
+        kwargs["case"] = case
+    return form_class(**kwargs)
+
+
+def _fresh_token(form: forms.Form) -> forms.Form:
+    """The form as sent, for showing again: the typed values kept, a new token for the next try."""
+    if isinstance(form, ComposerForm):
+        data = cast(QueryDict, form.data).copy()
+        data[form.add_prefix("token")] = str(uuid.uuid4())
+        form.data = data
+    return form
+
+
+def _with_saved_reply(form: ComposerForm, request: HttpRequest, case: Case) -> ComposerForm:
+    """Without JavaScript, "Insert" sends the composer: it comes back with the saved reply added to the text."""
+    data = cast(QueryDict, form.data).copy()
+    reply = SavedReply.objects.filter(is_active=True, pk=request.POST.get("saved_reply") or 0).first()
+    if reply is not None:
+        name = form.add_prefix("body")
+        typed = data.get(name, "").rstrip()
+        data[name] = f"{typed}\n\n{reply.body}" if typed else reply.body
+    return ComposerForm(data=data, case=case, prefix=form.prefix)
+
+
+def _add_errors(form: forms.Form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            field = {"internal": "kind", "details": "body", "resolution": "body", "note": "note"}.get(
+                name, name
+            )
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _impact_initial(impact: Any) -> dict[str, Any]:
+    if impact is None:
+        return {}
+    names = ("disruption", "cannot_perform_daily_functions", "workaround_exists", "multiple_districts")
+    return {name: getattr(impact, name) for name in (*names, "multiple_users")}
+
+
+def _suggestion(case: Case, page: CasePage) -> Priority | None:
+    impact = page.impact
+    if impact is None:
+        return None
+    return suggested_priority(
+        outage=case.type_spec.outage,
+        disruption=impact.disruption,
+        cannot_perform_daily_functions=impact.cannot_perform_daily_functions,
+        workaround_exists=impact.workaround_exists,
+        multiple_districts=impact.multiple_districts,
+        multiple_users=impact.multiple_users,
+    )
+
+
+def _waiting(case: Case, now: datetime) -> str:
+    if case.awaiting_support_since is None:
+        return ""
+    waited = businesstime.business_time_between(case.awaiting_support_since, now)
+    return f"The district has waited {business_duration(waited)} of business time for a reply."
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """What the business calendar will do after an action, shown before it is taken."""
+
+    followups: list[datetime]
+    auto_close_at: datetime
+    reopen_until: datetime
+    next_business_day: Any
+
+
+def _calendar(case: Case, now: datetime) -> Calendar:
+    schedule = businesstime.followup_schedule(now)
+    return Calendar(
+        followups=[followup.due_at for followup in schedule.followups],
+        auto_close_at=schedule.auto_close_at,
+        reopen_until=businesstime.reopen_deadline(now),
+        next_business_day=businesstime.nth_business_day_after(timezone.localdate(now), 1),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The actions: each calls one service with the form's values and says what was done.
+
+
+def _respond(advisor: User, case: Case, form: ComposerForm) -> str:
+    data = form.cleaned_data
+    target = data["status"]
+    post = services.case_respond(
+        actor=advisor,
+        case=case,
+        body=form.rich_text("body"),
+        internal=form.internal,
+        attachments=data["attachments"],
+        status=target,
+        dev_issue=data["dev_issue"],
+        release_name=data["release_name"],
+        scheduled_for=data["scheduled_for"],
+        client_token=data["token"],
+    )
+    said = "Internal note added" if post is not None and post.is_internal else "Reply sent" if post else ""
+    moved = f"status set to {Status(target).label}" if target else ""
+    return (f"{said}; {moved}." if said and moved else f"{said or moved.capitalize()}.").replace("..", ".")
+
+
+def _assign(advisor: User, case: Case, form: forms.Form) -> str:
+    assignee = form.cleaned_data["assignee"]
+    services.case_assign(actor=advisor, case=case, assignee=assignee)
+    note = form.cleaned_data["note"].strip()
+    if note:
+        services.post_create(author=advisor, case=case, body=linebreaks(note, autoescape=True), internal=True)
+    return f"Case #{case.number} assigned to {assignee.get_full_name() or assignee.email}."
+
+
+def _take(advisor: User, case: Case, form: forms.Form) -> str:
+    services.case_assign(actor=advisor, case=case, assignee=advisor)
+    return f"You took case #{case.number}."
+
+
+def _permission(advisor: User, case: Case, form: forms.Form) -> str:
+    services.permission_grant(actor=advisor, case=case)
+    return "Written permission recorded: support may test on and change the district's site for this case."
+
+
+def _impact(advisor: User, case: Case, form: forms.Form) -> str:
+    data = form.cleaned_data
+    services.impact_assess(
+        actor=advisor,
+        case=case,
+        disruption=data["disruption"],
+        cannot_perform_daily_functions=data["cannot_perform_daily_functions"],
+        workaround_exists=data["workaround_exists"],
+        multiple_districts=data["multiple_districts"],
+        multiple_users=data["multiple_users"],
+    )
+    suggested = suggested_priority(
+        outage=case.type_spec.outage, **{k: v for k, v in data.items() if k != "seen"}
+    )
+    if suggested != case.priority:
+        return (
+            f"Impact assessed. It suggests {suggested.label} priority; the case is "
+            f"{Priority(case.priority).label}."
+        )
+    return "Impact assessed."
+
+
+def _priority(advisor: User, case: Case, form: forms.Form) -> str:
+    data = form.cleaned_data
+    services.case_set_priority(actor=advisor, case=case, priority=data["priority"], reason=data["reason"])
+    return f"Priority set to {Priority(data['priority']).label}; the district sees the change and the reason."
+
+
+def _escalate(advisor: User, case: Case, form: EscalateForm) -> str:
+    team = Team(form.cleaned_data["team"])
+    note = form.cleaned_data["note"]
+    services.case_escalate(actor=advisor, case=case, team=team, note=linebreaks(note, autoescape=True))
+    return f"Case #{case.number} escalated to {team.label}; the district was told."
+
+
+Action = Callable[[User, Case, Any], str]
+ACTIONS: dict[str, tuple[type[forms.Form], Action]] = {
+    "respond": (ComposerForm, _respond),
+    "assign": (AssignForm, _assign),
+    "take": (ButtonForm, _take),
+    "permission": (ButtonForm, _permission),
+    "impact": (ImpactForm, _impact),
+    "priority": (PriorityForm, _priority),
+    "escalate": (EscalateForm, _escalate),
+}
+
+__all__ = ["ACTIONS", "SeenForm", "WorkPageMixin"]
