@@ -243,6 +243,8 @@ class CaseListPage:
     count: int
     number: int
     per_page: int
+    # More cases match than ``count``: only the most recent matches were ranked (``ranked_recent_page``).
+    more: bool = False
 
     @property
     def num_pages(self) -> int:
@@ -363,10 +365,7 @@ def page_of(
     first rows are read from its (district, last modified, number) index and the few of them merged
     (``_merged_numbers``).
     """
-    try:
-        number = min(max(int(page), 1), MAX_PAGE)
-    except (TypeError, ValueError):
-        number = 1
+    number = _page_number(page)
     if searching:
         count, numbers = _numbers_with_count(ordered_cases, number, per_page)
         if count is None:  # past the end: count, then read the last page
@@ -382,11 +381,69 @@ def page_of(
             numbers = _merged_numbers(ordered_cases, merge, number, per_page)
         else:
             numbers = _numbers(ordered_cases, number, per_page)
-    rows: list[ListRow] = []
-    if numbers:
-        found = {row.number: row for row in list_rows(cases.filter(number__in=numbers), modified=modified)}
-        rows = [found[n] for n in numbers if n in found]
+    rows = _rows_in_order(cases, numbers, modified)
     return CaseListPage(rows=rows, count=count, number=number, per_page=per_page)
+
+
+# An advisor's search across every district ranks the most recently modified matches only, this many.
+RANKED_RECENT_MATCHES = 500
+
+
+def ranked_recent_page(
+    cases: QuerySet[Case], text: str, page: Any, per_page: int, *, modified: str = ALL_CHANGES
+) -> CaseListPage:
+    """One page of the best matches of ``text`` among the ``RANKED_RECENT_MATCHES`` most recently modified of
+    ``cases`` (the list filtered by that search; last modified is ``modified``), best first (ties as
+    ``ordered``); the case whose number was searched is always among them. The count is exact up to that many;
+    past it the page says there are more and pages through those only.
+
+    Words common to a quarter of all cases match tens of thousands of them, and ranking every match
+    (``page_of``) reads and scores each one. Here PostgreSQL reads the matches newest first (from the
+    last-modified index when the words are common, from the search index when they are rare) and stops after
+    the first ones; only those are scored, by their numbers, and ordered and cut to the page here.
+    """
+    number = _page_number(page)
+    newest = list(
+        cases.order_by(F(modified).desc(), F("number").desc()).values_list("number", modified)[
+            : RANKED_RECENT_MATCHES + 1
+        ]
+    )
+    more = len(newest) > RANKED_RECENT_MATCHES
+    candidates = dict(newest[:RANKED_RECENT_MATCHES])
+    searched = search.case_number(text)
+    if searched is not None and searched not in candidates:
+        candidates.update(cases.filter(number=searched).values_list("number", modified))
+    ranks = dict(
+        cases.filter(number__in=candidates).annotate(rank=search.rank(text)).values_list("number", "rank")
+    )
+    # Best rank, then newest last modified, then highest number (``ordered``).
+    best_first = sorted(candidates, key=lambda n: (ranks.get(n, 0.0), candidates[n], n), reverse=True)
+    count = len(best_first)
+    number = min(number, max(1, math.ceil(count / per_page)))
+    numbers = best_first[(number - 1) * per_page : number * per_page]
+    return CaseListPage(
+        rows=_rows_in_order(cases, numbers, modified),
+        count=count,
+        number=number,
+        per_page=per_page,
+        more=more,
+    )
+
+
+def _page_number(page: Any) -> int:
+    """The page asked for: not a number means the first page; a crafted huge one is capped (``MAX_PAGE``)."""
+    try:
+        return min(max(int(page), 1), MAX_PAGE)
+    except (TypeError, ValueError):
+        return 1
+
+
+def _rows_in_order(cases: QuerySet[Case], numbers: list[int], modified: str) -> list[ListRow]:
+    """The rows of the cases numbered ``numbers``, in that order (the page's second step, ``page_of``)."""
+    if not numbers:
+        return []
+    found = {row.number: row for row in list_rows(cases.filter(number__in=numbers), modified=modified)}
+    return [found[n] for n in numbers if n in found]
 
 
 def _numbers(ordered_cases: QuerySet[Case], page: int, per_page: int) -> list[int]:
