@@ -94,12 +94,17 @@ def case_number(text: str) -> int | None:
     return int(digits)
 
 
-def matching(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
-    """The cases of ``queryset`` whose subject, description or public posts match ``text`` (GIN index), and
-    the case whose number ``text`` is (unique index)."""
+def match(text: str) -> Q:
+    """Whether a case matches ``text``: its subject, description or public posts (GIN index), or its number
+    (unique index)."""
     words = Q(search_vector=search_query(text))
     number = case_number(text)
-    return queryset.filter(words if number is None else words | Q(number=number))
+    return words if number is None else words | Q(number=number)
+
+
+def matching(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
+    """The cases of ``queryset`` that match ``text`` (``match``)."""
+    return queryset.filter(match(text))
 
 
 def rank(text: str) -> SearchRank | models.Case:

@@ -238,7 +238,12 @@ def _list_context(request: HttpRequest, scope: Scope, filterset: CaseFilter) -> 
     if search_text and sort.by_relevance and every_district:
         # An advisor's search across every district ranks the most recent matches (docs/decisions.md).
         page = listing.ranked_recent_page(
-            cases, search_text, request.GET.get("page"), data["per_page"], modified=filterset.modified
+            cases,
+            filterset.unsearched(),
+            search_text,
+            request.GET.get("page"),
+            data["per_page"],
+            modified=filterset.modified,
         )
     else:
         page = listing.page_of(
