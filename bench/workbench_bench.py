@@ -192,7 +192,7 @@ def main() -> int:
             row: dict[str, Any] = {
                 "title": scenario.title,
                 "paths": scenario.paths,
-                "queries": counts[scenario.key],
+                "queries": counts.get(scenario.key),
             }
             row["sequential"] = seq
             if (limit := budget(scenario)) is not None:
@@ -292,12 +292,13 @@ def markdown(payload: dict[str, Any]) -> str:
                 f"| {row['title']} | {k['median_ms']:.1f} | {k['p95_ms']:.1f} | {k['median_x_floor']:.1f} | "
                 f"{k['requests_per_s']:.0f} |"
             )
-    timings = ", ".join(f"{t:.1f}" for t in payload["results"]["search"]["explain"]["execution_ms"])
-    lines += [
-        "",
-        f"The search's case queries (`bench/explain/workbench_search.txt`): execution {timings} ms.",
-        "",
-    ]
+    if explained := payload["results"]["search"].get("explain"):
+        timings = ", ".join(f"{t:.1f}" for t in explained["execution_ms"])
+        lines += [
+            "",
+            f"The search's case queries (`bench/explain/workbench_search.txt`): execution {timings} ms.",
+        ]
+    lines.append("")
     return "\n".join(lines)
 
 
