@@ -33,11 +33,9 @@ import os
 import platform
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -68,7 +66,16 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from bench.common import check_database, fetch, free_port, login_session, start_gunicorn, summarize  # noqa: E402
+from bench.common import (  # noqa: E402
+    SEARCHES,
+    Scenario,
+    check_database,
+    concurrent,
+    free_port,
+    login_session,
+    sequential,
+    start_gunicorn,
+)
 from bench.generate_cases import vacuum  # noqa: E402
 from cases.models import Module  # noqa: E402
 from contacts.models import User  # noqa: E402
@@ -82,24 +89,6 @@ VIEWERS = {
     "five": "five.districts@bench.example.org",  # five districts, about 17,700 cases in all
     "advisor": "advisor@bench.example.org",  # every district (advisors work in the admin; no target)
 }
-SEARCHES = [
-    "grade book issues",
-    "attendance report",
-    "password reset parents",
-    "transcript gpa",
-    "schedule wizard",
-]
-
-
-@dataclass
-class Scenario:
-    key: str
-    title: str
-    viewer: str
-    paths: list[str]
-    target_median_ms: float | None = None
-    target_p95_ms: float | None = None
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 def scenarios() -> list[Scenario]:
@@ -173,73 +162,6 @@ def memory_kb(pid: int) -> dict[str, int]:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Measuring
-
-
-def sequential(
-    port: int, plan: list[Scenario], sessions: dict[str, str], requests: int
-) -> dict[str, dict[str, float]]:
-    """One request at a time, the scenarios interleaved (one request of each in turn), so that a burst of other
-    work on the machine slows every scenario and the floor alike instead of the one that happens to run."""
-    samples: dict[str, list[float]] = {s.key: [] for s in plan}
-    for i in range(20 + requests):
-        for scenario in plan:
-            path = scenario.paths[i % len(scenario.paths)]
-            start = time.perf_counter()
-            status, _body = fetch(port, path, sessions[scenario.viewer], scenario.headers)
-            elapsed = (time.perf_counter() - start) * 1000
-            if status != 200:
-                raise SystemExit(f"{scenario.key}: {path} answered {status}")
-            if i >= 20:  # the first 20 rounds warm up
-                samples[scenario.key].append(elapsed)
-    return {key: summarize(values) for key, values in samples.items()}
-
-
-WRK_SCRIPT = """
-local paths = {%(paths)s}
-local counter = 0
-wrk.headers["Cookie"] = "sessionid=%(session)s"
-%(headers)s
-request = function()
-  counter = counter + 1
-  return wrk.format("GET", paths[(counter %% #paths) + 1])
-end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    "WRK-JSON {\\"requests\\": %%d, \\"duration_us\\": %%d, \\"socket_errors\\": %%d, \\"non_2xx\\": %%d, " ..
-    "\\"median_ms\\": %%.2f, \\"p95_ms\\": %%.2f, \\"p99_ms\\": %%.2f, \\"mean_ms\\": %%.2f, \\"max_ms\\": %%.2f}\\n",
-    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status,
-    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
-    latency.mean / 1000, latency.max / 1000))
-end
-"""
-
-
-def concurrent(
-    port: int, scenario: Scenario, session: str, connections: int, duration: int
-) -> dict[str, float]:
-    script = WRK_SCRIPT % {
-        "paths": ", ".join(json.dumps(p) for p in scenario.paths),
-        "session": session,
-        "headers": "\n".join(
-            f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in scenario.headers.items()
-        ),
-    }
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
-        handle.write(script)
-    try:
-        command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", handle.name]
-        command.append(f"http://127.0.0.1:{port}")
-        # wrk from Debian's package, on the PATH; fixed arguments.
-        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
-    finally:
-        os.unlink(handle.name)
-    line = next(line for line in output.splitlines() if line.startswith("WRK-JSON "))
-    result = json.loads(line.removeprefix("WRK-JSON "))
-    result["requests_per_s"] = round(result["requests"] / (result["duration_us"] / 1e6), 1)
-    if result["socket_errors"] or result["non_2xx"]:
-        raise SystemExit(f"{scenario.key}: wrk saw errors: {result}")
-    return result
 
 
 def export(port: int, path: str, session: str) -> dict[str, float]:

@@ -204,12 +204,17 @@ class CaseFilter(django_filters.FilterSet):
             # Suggest the contacts of the chosen district only.
             self.filters["contact"].extra["widget"].attrs["hx-include"] = "#id_account"
 
-    def filter_queryset(self, queryset: QuerySet[Case]) -> QuerySet[Case]:
+    def filter_queryset(self, queryset: QuerySet[Case], *, search: bool = True) -> QuerySet[Case]:
         # The form also holds the list's controls (subject operator, sort, page size), which filter nothing.
         for name, value in self.form.cleaned_data.items():
-            if name in self.filters:
+            if name in self.filters and (search or name != "q"):
                 queryset = self.filters[name].filter(queryset, value)
         return queryset
+
+    def unsearched(self) -> QuerySet[Case]:
+        """The list with every filter but the search (the form must be valid), for a reader that applies the
+        search itself (``listing.ranked_recent_page``)."""
+        return self.filter_queryset(self.queryset.all(), search=False)
 
     # --- filters -------------------------------------------------------------------------------------------
 

@@ -6,6 +6,9 @@ The services that write subjects, descriptions and posts call ``index_case`` / `
 transaction, so the index is always current. The case list queries it with ``matching`` and orders the
 matches with ``rank`` (``ts_rank_cd``, cover density: words close together rank higher, a subject match
 outranks a description match, which outranks a post match).
+
+A search that is a case number (``100234`` or ``#100234``) also finds that case, through the number's unique
+index, and puts it first (``case_number``).
 """
 
 from __future__ import annotations
@@ -13,12 +16,14 @@ from __future__ import annotations
 import re
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector, SearchVectorField
-from django.db.models import F, QuerySet, Value
+from django.db import models
+from django.db.models import F, Q, QuerySet, Value
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Cast, Coalesce
 
 from cases.models import Case, Post
 from portal.lib.sanitize import html_to_text
+from portal.validators import ascii_digits
 
 SEARCH_CONFIG = "english"
 # ts_rank_cd weights for the labels D, C, B, A: a word in the subject (A) counts ten times one in a post (C).
@@ -27,6 +32,10 @@ RANK_WEIGHTS = [0.05, 0.1, 0.4, 1.0]
 # says exactly what was searched just because it mentions the words more often.
 RANK_NORMALIZATION = 1
 MAX_QUERY_LENGTH = 200
+# The rank of the case whose number was searched: above any text match.
+NUMBER_MATCH_RANK = float("inf")
+# Case numbers are bigints: a longer run of digits is no case number (and would overflow the comparison).
+_MAX_NUMBER_DIGITS = 18
 
 
 def _case_fields_vector() -> CombinedExpression:
@@ -77,17 +86,42 @@ def search_query(text: str) -> SearchQuery:
     return SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
 
 
+def case_number(text: str) -> int | None:
+    """The case number ``text`` is, written as people write one (``100234`` or ``#100234``), or None."""
+    digits = text.strip().removeprefix("#").strip()
+    if not digits or len(digits) > _MAX_NUMBER_DIGITS or not ascii_digits(digits):
+        return None
+    return int(digits)
+
+
+def match(text: str) -> Q:
+    """Whether a case matches ``text``: its subject, description or public posts (GIN index), or its number
+    (unique index)."""
+    words = Q(search_vector=search_query(text))
+    number = case_number(text)
+    return words if number is None else words | Q(number=number)
+
+
 def matching(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
-    """The cases of ``queryset`` whose subject, description or public posts match ``text`` (GIN index)."""
-    return queryset.filter(search_vector=search_query(text))
+    """The cases of ``queryset`` that match ``text`` (``match``)."""
+    return queryset.filter(match(text))
 
 
-def rank(text: str) -> SearchRank:
-    """How well a case matches ``text``, for ordering: higher is better."""
-    return SearchRank(
+def rank(text: str) -> SearchRank | models.Case:
+    """How well a case matches ``text``, for ordering: higher is better; the case whose number was searched
+    comes first."""
+    words = SearchRank(
         F("search_vector"),
         search_query(text),
         weights=RANK_WEIGHTS,
         normalization=Value(RANK_NORMALIZATION),
         cover_density=True,
+    )
+    number = case_number(text)
+    if number is None:
+        return words
+    return models.Case(
+        models.When(number=number, then=Value(NUMBER_MATCH_RANK)),
+        default=words,
+        output_field=models.FloatField(),
     )

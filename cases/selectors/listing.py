@@ -15,7 +15,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.db.models import Count, F, OrderBy, Q, QuerySet, Window
+from django.db import connection, models
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OrderBy,
+    Q,
+    QuerySet,
+    Window,
+)
 from django.db.models.expressions import Value
 from django.db.models.functions import Concat, Lower
 from django.urls import reverse
@@ -243,6 +254,8 @@ class CaseListPage:
     count: int
     number: int
     per_page: int
+    # More cases match than ``count``: only the most recent matches were ranked (``ranked_recent_page``).
+    more: bool = False
 
     @property
     def num_pages(self) -> int:
@@ -363,10 +376,7 @@ def page_of(
     first rows are read from its (district, last modified, number) index and the few of them merged
     (``_merged_numbers``).
     """
-    try:
-        number = min(max(int(page), 1), MAX_PAGE)
-    except (TypeError, ValueError):
-        number = 1
+    number = _page_number(page)
     if searching:
         count, numbers = _numbers_with_count(ordered_cases, number, per_page)
         if count is None:  # past the end: count, then read the last page
@@ -382,11 +392,109 @@ def page_of(
             numbers = _merged_numbers(ordered_cases, merge, number, per_page)
         else:
             numbers = _numbers(ordered_cases, number, per_page)
-    rows: list[ListRow] = []
-    if numbers:
-        found = {row.number: row for row in list_rows(cases.filter(number__in=numbers), modified=modified)}
-        rows = [found[n] for n in numbers if n in found]
+    rows = _rows_in_order(cases, numbers, modified)
     return CaseListPage(rows=rows, count=count, number=number, per_page=per_page)
+
+
+# An advisor's search across every district ranks the most recently modified matches only, this many.
+RANKED_RECENT_MATCHES = 200
+# How many of the newest cases the first read of those matches looks through (``_newest_matches``).
+RECENT_WINDOW = 2000
+
+
+def ranked_recent_page(
+    cases: QuerySet[Case],
+    unsearched: QuerySet[Case],
+    text: str,
+    page: Any,
+    per_page: int,
+    *,
+    modified: str = ALL_CHANGES,
+) -> CaseListPage:
+    """One page of the best matches of ``text`` among the ``RANKED_RECENT_MATCHES`` most recently modified of
+    ``cases`` (the list filtered by that search; ``unsearched``: the same list without the search; last modified
+    is ``modified``), best first (ties as ``ordered``); the case whose number was searched is always among them.
+    The count is exact up to that many; past it the page says there are more and pages through those only.
+
+    Words common to a quarter of all cases match tens of thousands of them, and ranking every match
+    (``page_of``) reads and scores each one: only the newest matches are read and scored here.
+    """
+    number = _page_number(page)
+    candidates = _newest_matches(cases, unsearched, text, modified)
+    more = len(candidates) > RANKED_RECENT_MATCHES
+    del candidates[RANKED_RECENT_MATCHES:]
+    searched = search.case_number(text)
+    if searched is not None and all(n != searched for n, _modified, _rank in candidates):
+        candidates += _ranked(cases.filter(number=searched), text, modified)
+    # Best rank, then newest last modified, then highest number (``ordered``).
+    candidates.sort(key=lambda row: (row[2], row[1], row[0]), reverse=True)
+    count = len(candidates)
+    number = min(number, max(1, math.ceil(count / per_page)))
+    numbers = [n for n, _modified, _rank in candidates[(number - 1) * per_page : number * per_page]]
+    return CaseListPage(
+        rows=_rows_in_order(cases, numbers, modified),
+        count=count,
+        number=number,
+        per_page=per_page,
+        more=more,
+    )
+
+
+def _newest_matches(
+    cases: QuerySet[Case], unsearched: QuerySet[Case], text: str, modified: str
+) -> list[tuple[int, datetime, float]]:
+    """(number, last modified, rank) of the ``RANKED_RECENT_MATCHES`` + 1 most recently modified matches.
+
+    First the ``RECENT_WINDOW`` newest cases are read from the last-modified index, newest first, each checked
+    against the search, until enough match: common words are found among the first few thousand cases. As a
+    plain query PostgreSQL picks its plan from its estimate of the number of matches, which for several words
+    that often go together (a subject typed whole) is ten times too low: it then reads every match through the
+    search index (tens of thousands of rows) to sort them by date. Reading a fixed window first does not depend
+    on that estimate. Rarer words, not matched often enough there, are read through the search index.
+    """
+    limit = RANKED_RECENT_MATCHES + 1
+    matched = search.match(text)
+    window = (
+        # Newest first, straight from the last-modified index (ties among the candidates are ordered below).
+        unsearched.order_by(F(modified).desc())
+        .annotate(
+            hit=ExpressionWrapper(matched, output_field=BooleanField()),
+            rank=models.Case(models.When(matched, then=search.rank(text)), output_field=FloatField()),
+        )
+        .values_list("number", modified, "rank", "hit")[:RECENT_WINDOW]
+    )
+    sql, params = window.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # The window as a subquery: its LIMIT keeps PostgreSQL from reading the matches any other way, and the
+        # outer LIMIT stops the reading as soon as enough matched.
+        cursor.execute(f"SELECT * FROM ({sql}) AS newest WHERE newest.hit LIMIT %s", (*params, limit))  # noqa: S608
+        rows = [(n, updated, rank) for n, updated, rank, _hit in cursor.fetchall()]
+    if len(rows) < limit:
+        newest = cases.order_by(F(modified).desc(), F("number").desc()).values_list("number", flat=True)
+        # Scored apart: a plan that reads every match would otherwise score every match.
+        rows = _ranked(cases.filter(number__in=list(newest[:limit])), text, modified)
+    return rows
+
+
+def _ranked(cases: QuerySet[Case], text: str, modified: str) -> list[tuple[int, datetime, float]]:
+    """(number, last modified, rank) of ``cases``."""
+    return list(cases.annotate(rank=search.rank(text)).values_list("number", modified, "rank"))
+
+
+def _page_number(page: Any) -> int:
+    """The page asked for: not a number means the first page; a crafted huge one is capped (``MAX_PAGE``)."""
+    try:
+        return min(max(int(page), 1), MAX_PAGE)
+    except (TypeError, ValueError):
+        return 1
+
+
+def _rows_in_order(cases: QuerySet[Case], numbers: list[int], modified: str) -> list[ListRow]:
+    """The rows of the cases numbered ``numbers``, in that order (the page's second step, ``page_of``)."""
+    if not numbers:
+        return []
+    found = {row.number: row for row in list_rows(cases.filter(number__in=numbers), modified=modified)}
+    return [found[n] for n in numbers if n in found]
 
 
 def _numbers(ordered_cases: QuerySet[Case], page: int, per_page: int) -> list[int]:

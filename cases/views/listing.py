@@ -200,8 +200,10 @@ def _scope_label(filterset: CaseFilter | None, scope: Scope, request: HttpReques
     return "Cases"
 
 
-def _count_text(count: int) -> str:
-    return f"{number_format(count, force_grouping=True)} case{'' if count == 1 else 's'}"
+def _count_text(count: int, *, more: bool = False) -> str:
+    """How many cases: "1 case", "25 cases"; "500+ cases" when more match than were counted."""
+    plural = "" if count == 1 and not more else "s"
+    return f"{number_format(count, force_grouping=True)}{'+' if more else ''} case{plural}"
 
 
 def _list_context(request: HttpRequest, scope: Scope, filterset: CaseFilter) -> dict[str, Any]:
@@ -232,15 +234,27 @@ def _list_context(request: HttpRequest, scope: Scope, filterset: CaseFilter) -> 
     search_text = (data.get("q") or "").strip()
     sort = listing.Sort.parse(data.get("sort"), searching=bool(search_text))
     cases = filterset.qs
-    page = listing.page_of(
-        cases,
-        listing.ordered(cases, sort, search_text, modified=filterset.modified),
-        request.GET.get("page"),
-        data["per_page"],
-        searching=bool(search_text),
-        merge=_merge_by_district(filterset, scope, sort),
-        modified=filterset.modified,
-    )
+    every_district = is_advisor(request.user) and filterset.account_id() is None
+    if search_text and sort.by_relevance and every_district:
+        # An advisor's search across every district ranks the most recent matches (docs/decisions.md).
+        page = listing.ranked_recent_page(
+            cases,
+            filterset.unsearched(),
+            search_text,
+            request.GET.get("page"),
+            data["per_page"],
+            modified=filterset.modified,
+        )
+    else:
+        page = listing.page_of(
+            cases,
+            listing.ordered(cases, sort, search_text, modified=filterset.modified),
+            request.GET.get("page"),
+            data["per_page"],
+            searching=bool(search_text),
+            merge=_merge_by_district(filterset, scope, sort),
+            modified=filterset.modified,
+        )
     state = _state(filterset, scope, page.number)
     chips = _chips(filterset, scope)
     active_panel = sum(1 for name in PANEL_FILTERS if _is_active(name, data, scope))
@@ -267,7 +281,7 @@ def _list_context(request: HttpRequest, scope: Scope, filterset: CaseFilter) -> 
     ]
     shown = f"{page.start_index} to {page.end_index}" if page.count else "0"
     announcement = (
-        f"{_count_text(page.count)} found. Showing {shown}, sorted by {sort.describe()}."
+        f"{_count_text(page.count, more=page.more)} found. Showing {shown}, sorted by {sort.describe()}."
         if page.count
         else "No cases match. Change or clear the filters."
     )
@@ -279,7 +293,8 @@ def _list_context(request: HttpRequest, scope: Scope, filterset: CaseFilter) -> 
         showing=f"{page.start_index}\u2013{page.end_index}",
         sort=sort,
         search_text=search_text,
-        count_text=_count_text(page.count),
+        count_text=_count_text(page.count, more=page.more),
+        recent_matches=number_format(page.count, force_grouping=True),
         headers=headers,
         pages=pages,
         page_sizes=page_sizes,
