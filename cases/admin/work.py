@@ -30,8 +30,10 @@ from django.http import (
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.formats import date_format
 from django.utils.html import linebreaks
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from cases import services
 from cases.admin.work_forms import (
@@ -127,7 +129,7 @@ class WorkPageMixin(admin.ModelAdmin):
     def get_urls(self) -> list[URLPattern]:
         action = path(
             "<path:object_id>/work/<slug:action>/",
-            self.admin_site.admin_view(self.work_action_view),
+            self.admin_site.admin_view(self._limited_uploads),
             name="cases_case_work",
         )
         return [action, *super().get_urls()]
@@ -146,12 +148,17 @@ class WorkPageMixin(admin.ModelAdmin):
         case = _case(advisor, object_id)
         return self._render(request, case)
 
+    @method_decorator(csrf_exempt)
+    def _limited_uploads(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
+        """Upload limits first: files beyond the count, and bytes beyond the size, are skipped while the body
+        is read. The CSRF check reads the body, so it runs after (``csrf_protect`` on the action view)."""
+        request.upload_handlers.insert(0, AttachmentLimitHandler(request))
+        return self.work_action_view(request, object_id, action)
+
+    @method_decorator(csrf_protect)
     def work_action_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        if action == "respond":
-            # Limits first: files beyond the count, and bytes beyond the size, are skipped while the body is read.
-            request.upload_handlers.insert(0, AttachmentLimitHandler(request))
         advisor = _advisor(request)
         case = _case(advisor, object_id)
         handler = ACTIONS.get(action)

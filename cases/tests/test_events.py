@@ -198,7 +198,7 @@ def test_the_admin_timeline_shows_labels_not_codes(client, personas):
     root = UserFactory(email="root@support.example.com", is_staff=True, is_superuser=True)
     html = login(client, root).get(reverse("admin:cases_case_change", args=[case.pk])).content.decode()
     assert "Severe: work has stopped" in html
-    assert "Campus Support → Training" in html
+    assert "escalated the case from Campus Support to Training" in html
 
 
 def _admin_queries(client, case) -> int:
