@@ -50,9 +50,10 @@ from cases.casetypes import Team
 from cases.models import Case, CaseEvent, DevIssue, Priority, SavedReply
 from cases.selectors.case_page import CasePage, case_page
 from cases.selectors.events import label_events
+from cases.selectors.queues import duration_label, whose_move_label
 from cases.services.common import StalePage, require_unchanged
 from cases.services.qualification import suggested_priority
-from cases.workflow import STATUS_MEANINGS, WHOSE_MOVE, Move, Status, WorkflowError
+from cases.workflow import STATUS_MEANINGS, Status, WorkflowError
 from contacts.access import is_advisor
 from contacts.models import User
 from portal.lib import businesstime
@@ -61,22 +62,11 @@ from portal.lib import businesstime
 TIMELINE_HIDDEN = {CaseEvent.Kind.POST_ADDED}
 
 
-def business_duration(amount: timedelta) -> str:
-    """A business-time span as advisors read it: "2 h 05 min", "3 business days 4 h" (a business day is 12 h)."""
-    minutes = int(amount.total_seconds()) // 60
-    days, minutes = divmod(minutes, 12 * 60)
-    hours, minutes = divmod(minutes, 60)
-    if days:
-        return f"{days} business day{'s' if days != 1 else ''} {hours} h"
-    return f"{hours} h {minutes:02d} min"
-
-
 def business_hours(seconds: int | None) -> str:
     """A stored business duration as advisors read it: "26 h 05 min of business hours"."""
     if seconds is None:
         return "-"
-    minutes = seconds // 60
-    return f"{minutes // 60} h {minutes % 60:02d} min of business hours"
+    return f"{duration_label(timedelta(seconds=seconds))} of business hours"
 
 
 @dataclass(frozen=True)
@@ -97,30 +87,13 @@ def first_response_due(case: Case, now: datetime) -> Due:
         took = business_hours(case.first_response_business_seconds)
         return Due(f"Answered {when}, after {took}" + (" (late)" if answer.state == "late" else ""))
     if answer.oncall:
-        span = business_duration(abs(answer.at - now)).replace(" business days", " days")
-        gap = f"{span} on the clock"
+        gap = f"{duration_label(abs(answer.at - now))} on the clock"
     else:
         start, end = (answer.at, now) if answer.state == "overdue" else (now, answer.at)
-        gap = f"{business_duration(businesstime.business_time_between(start, end))} of business time"
+        gap = f"{duration_label(businesstime.business_time_between(start, end))} of business time"
     if answer.state == "overdue":
         return Due(f"Overdue by {gap} (was due {when})", overdue=True)
     return Due(f"Due {when}, in {gap}")
-
-
-def whose_move(case: Case) -> str:
-    if case.status == Status.CLOSED:
-        return "Nobody: the case is closed"
-    if case.awaiting_support_since is not None:
-        return "Support: the district is waiting for a reply"
-    move = WHOSE_MOVE[Status(case.status)]
-    if move == Move.SCHEDULED and case.scheduled_for:
-        return f"Scheduled for {date_format(case.scheduled_for, 'l F j, Y')}"
-    return {
-        Move.SUPPORT: "Support",
-        Move.DISTRICT: "The district",
-        Move.DEVELOPMENT: "Development",
-        Move.SCHEDULED: "Scheduled",
-    }[move]
 
 
 class WorkPageMixin(admin.ModelAdmin):
@@ -221,7 +194,7 @@ class WorkPageMixin(admin.ModelAdmin):
             "details": page.details,
             "status_meaning": STATUS_MEANINGS[Status(case.status)],
             "due": first_response_due(case, now),
-            "whose_move": whose_move(case),
+            "whose_move": whose_move_label(case, now) if case.status != Status.CLOSED else "Nobody: closed",
             "resolution": business_hours(case.resolution_business_seconds)
             if case.resolution_business_seconds is not None
             else "",
@@ -328,7 +301,7 @@ def _waiting(case: Case, now: datetime) -> str:
     if case.awaiting_support_since is None:
         return ""
     waited = businesstime.business_time_between(case.awaiting_support_since, now)
-    return f"The district has waited {business_duration(waited)} of business time for a reply."
+    return f"The district has waited {duration_label(waited)} of business time for a reply."
 
 
 @dataclass(frozen=True)
