@@ -15,6 +15,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -24,6 +25,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
+from cases import search
 from cases.casetypes import Team
 from cases.models import Case, Priority
 from cases.selectors.queues import (
@@ -154,6 +156,19 @@ class BulkEscalateForm(forms.Form):
     )
 
 
+class SearchChangeList(ChangeList):
+    """A search lists the best match first unless a column was chosen (``get_search_results`` ranks it)."""
+
+    def get_ordering(self, request: HttpRequest, queryset: QuerySet[Any]) -> list[Any]:
+        if (
+            self.query.strip()
+            and ORDER_VAR not in self.params
+            and "search_rank" in queryset.query.annotations
+        ):
+            return ["-search_rank", "-updated_at", "-pk"]
+        return super().get_ordering(request, queryset)
+
+
 class QueueAdminMixin(admin.ModelAdmin):
     """The changelist part of ``CaseAdmin`` (a ModelAdmin subclass so that its hooks are typed)."""
 
@@ -172,13 +187,29 @@ class QueueAdminMixin(admin.ModelAdmin):
         "whose_move",
     ]
     list_filter = [QueueFilter, "status", "priority", "case_type", TeamFilter]
-    # "=number" stays an exact match on the case number.
-    search_fields = ["=number", "subject", "district__name", "contact__email", "caller_name"]
+    # The search box is the case list's full-text search (get_search_results); Django's shows it when set.
+    search_fields = ["subject"]
     list_select_related = ["district", "contact", "assigned_to", "impact"]
     list_per_page = 50
     ordering = ["-updated_at"]
     show_full_result_count = False
     actions = ["assign_to_me", "assign_to", "set_status", "escalate"]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Case], search_term: str
+    ) -> tuple[QuerySet[Case], bool]:
+        """The same search as the case list (``cases/search.py``): a case number, or words of the subject,
+        description and public posts, through the search index, best match first (``get_ordering``). An
+        e-mail address finds the cases of that contact."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if "@" in term and " " not in term:
+            return queryset.filter(contact__email__iexact=term), False
+        return queryset.filter(search.match(term)).annotate(search_rank=search.rank(term)), False
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return SearchChangeList
 
     def get_ordering(self, request: HttpRequest) -> list[Any]:
         name = request.GET.get(QueueFilter.parameter_name, "")

@@ -17,7 +17,8 @@ from django.utils import timezone
 from cases.casetypes import CaseType, Team
 from cases.models import Case, Disruption, ImpactAssessment, Priority, first_response_due_sql
 from cases.selectors.queues import QUEUES, queue_counts
-from cases.tests.factories import CaseFactory, put_in_status
+from cases.services import post_create
+from cases.tests.factories import CaseFactory, put_in_status, submit_case
 from cases.tests.listing_helpers import CHICAGO, NOW
 from cases.workflow import OPEN_STATUSES, WAITING_ON_DISTRICT, Status
 from contacts.tests.factories import AdvisorFactory, UserFactory
@@ -330,3 +331,23 @@ def test_a_queue_page_costs_the_same_queries_for_more_rows(
     fill(personas, 5)
     with django_assert_num_queries(len(small)):
         assert len(numbers_listed(advisor_client, query)) > len(rows)
+
+
+def test_the_search_box_finds_by_words_of_posts_and_by_number_best_match_first(client, personas):
+    client.force_login(personas.advisor)
+    weak = submit_case(
+        district=personas.district_a, contact=personas.support, subject="Printer jam in office"
+    )
+    submit_case(
+        district=personas.district_b, contact=personas.other_district, subject="Gradebook export fails"
+    )
+    post_create(author=personas.support, case=weak, body="<p>Also the gradebook export is slow.</p>")
+    url = reverse("admin:cases_case_changelist")
+    html = client.get(url, {"q": "gradebook export"}).content.decode()
+    assert html.index("Gradebook export fails") < html.index("Printer jam in office")
+    by_number = client.get(url, {"q": f"#{weak.number}"}).content.decode()
+    assert "Printer jam in office" in by_number
+    assert "Gradebook export fails" not in by_number
+    by_address = client.get(url, {"q": personas.other_district.email}).content.decode()
+    assert "Gradebook export fails" in by_address
+    assert "Printer jam in office" not in by_address
