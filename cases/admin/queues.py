@@ -18,7 +18,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -199,14 +199,16 @@ class QueueAdminMixin(admin.ModelAdmin):
         self, request: HttpRequest, queryset: QuerySet[Case], search_term: str
     ) -> tuple[QuerySet[Case], bool]:
         """The same search as the case list (``cases/search.py``): a case number, or words of the subject,
-        description and public posts, through the search index, best match first (``get_ordering``). An
-        e-mail address finds the cases of that contact."""
+        description and public posts, through the search index, or a caller's name; best match first
+        (``SearchChangeList``). An e-mail address finds the cases of that contact."""
         term = search_term.strip()
         if not term:
             return queryset, False
         if "@" in term and " " not in term:
             return queryset.filter(contact__email__iexact=term), False
-        return queryset.filter(search.match(term)).annotate(search_rank=search.rank(term)), False
+        # A case phoned in by an unauthorized caller is also found by the caller's name.
+        found = queryset.filter(search.match(term) | Q(caller_name__icontains=term))
+        return found.annotate(search_rank=search.rank(term)), False
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return SearchChangeList

@@ -33,7 +33,6 @@ class DevIssueAdmin(ServiceErrorsAsMessages):
     form = DevIssueForm
     list_display = ["number", "title", "fixed_in", "created_at"]
     search_fields = ["number", "title"]
-    autocomplete_fields = ["fixed_in"]
     fields = ["number", "title", "fixed_in"]
 
     def save_model(self, request: HttpRequest, obj: DevIssue, form: forms.ModelForm, change: bool) -> None:

@@ -6,7 +6,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from cases.casetypes import CaseType, Team
-from cases.models import Case, Disruption, Priority
+from cases.models import Case, DevIssue, Disruption, Priority, SavedReply
 from cases.selectors.queues import QUEUES
 from cases.services import impact_assess, post_create
 from cases.tests.factories import submit_case
@@ -28,6 +28,8 @@ def test_an_advisor_works_through_the_admin_pages_without_accessibility_or_csp_e
         priority=Priority.CRITICAL,
         subject="The whole campus is down",
     )
+    issue = DevIssue.objects.create(number="DEV-48213", title="Gradebook export drops comments")
+    reply = SavedReply.objects.create(title="Thanks", body="Thanks for the details.")
     page.goto(live_server.url + reverse("admin:login"))
     page.get_by_label("Email address").fill(personas.advisor.email)
     page.get_by_label("Password").fill(personas.password)
@@ -44,6 +46,13 @@ def test_an_advisor_works_through_the_admin_pages_without_accessibility_or_csp_e
         ("admin:contacts_user_change", [personas.advisor.pk]),
         ("admin:contacts_membership_changelist", []),
         ("admin:outbox_outboundemail_changelist", []),
+        ("admin:cases_devissue_changelist", []),
+        ("admin:cases_devissue_change", [issue.pk]),
+        ("admin:cases_devissue_add", []),
+        ("admin:cases_savedreply_changelist", []),
+        ("admin:cases_savedreply_change", [reply.pk]),
+        ("admin:cases_release_changelist", []),
+        ("admin:cases_module_changelist", []),
     ]:
         visit(page, live_server.url + reverse(name, args=args))
     queues = reverse("admin:cases_case_changelist")
