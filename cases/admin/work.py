@@ -147,7 +147,9 @@ class WorkPageMixin(admin.ModelAdmin):
                     locked = require_unchanged(case, advisor, form.cleaned_data.get("seen"))
                     done = act(advisor, locked, form)
             except StalePage as stale:
-                return self._render(request, case, forms={action: _fresh_token(form)}, stale=stale.events)
+                # Shown again as typed, now acknowledging the changes listed: sent again, it goes through.
+                form = _fresh_token(form, seen=stale.events[-1].pk)
+                return self._render(request, case, forms={action: form}, stale=stale.events)
             except ValidationError as error:
                 _add_errors(form, error)
             except WorkflowError as error:
@@ -245,12 +247,15 @@ def _bound(form_class: type[forms.Form], request: HttpRequest, case: Case, *, pr
     return form_class(**kwargs)
 
 
-def _fresh_token(form: forms.Form) -> forms.Form:
-    """The form as sent, for showing again: the typed values kept, a new token for the next try."""
+def _fresh_token(form: forms.Form, *, seen: int | None = None) -> forms.Form:
+    """The form as sent, for showing again: the typed values kept, a new token for the next try and, after a
+    refusal for a stale page, the newest event the page now shows."""
+    data = cast(QueryDict, form.data).copy()
     if isinstance(form, ComposerForm):
-        data = cast(QueryDict, form.data).copy()
         data[form.add_prefix("token")] = str(uuid.uuid4())
-        form.data = data
+    if seen is not None:
+        data[form.add_prefix("seen")] = str(seen)
+    form.data = data
     return form
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -125,6 +127,11 @@ def test_a_stale_page_is_told_what_changed_and_writes_nothing(advisor_client, pe
     assert "Avery Morgan" in text
     assert "My reply" in text
     assert row_counts() == before
+    # Sent again from the page that listed the change, it goes through.
+    again = re.search(r'name="respond-seen" value="(\d+)"', text)
+    assert again is not None
+    assert compose(advisor_client, case, body="My reply", seen=again.group(1)).status_code == 302
+    assert Post.objects.filter(case=case, body__contains="My reply").exists()
 
 
 def test_a_forged_assignee_who_is_not_an_advisor_is_refused(advisor_client, personas, case):
