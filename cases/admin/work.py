@@ -50,12 +50,13 @@ from cases.casetypes import Team
 from cases.models import Case, CaseEvent, DevIssue, Priority, SavedReply
 from cases.selectors.case_page import CasePage, case_page
 from cases.selectors.events import label_events
-from cases.selectors.queues import duration_label, whose_move_label
+from cases.selectors.queues import duration_label, first_response_label, whose_move_label
 from cases.services.common import StalePage, require_unchanged
 from cases.services.qualification import suggested_priority
 from cases.workflow import STATUS_MEANINGS, Status, WorkflowError
 from contacts.access import is_advisor
 from contacts.models import User
+from portal.forms import add_service_errors
 from portal.lib import businesstime
 
 # The timeline shows every change but the posts themselves, which the conversation shows.
@@ -79,6 +80,8 @@ class Due:
 
 
 def first_response_due(case: Case, now: datetime) -> Due:
+    """The queue's words (``first_response_label``) with the moment: "Overdue by 3 h 00 min (was due …)", or
+    for an answered case when and after how much business time."""
     answer = case.first_response(now)
     if answer.at is None:
         return Due("No first response (closed)")
@@ -86,14 +89,13 @@ def first_response_due(case: Case, now: datetime) -> Due:
     if answer.state in ("met", "late"):
         took = business_hours(case.first_response_business_seconds)
         return Due(f"Answered {when}, after {took}" + (" (late)" if answer.state == "late" else ""))
-    if answer.oncall:
-        gap = f"{duration_label(abs(answer.at - now))} on the clock"
-    else:
-        start, end = (answer.at, now) if answer.state == "overdue" else (now, answer.at)
-        gap = f"{duration_label(businesstime.business_time_between(start, end))} of business time"
-    if answer.state == "overdue":
-        return Due(f"Overdue by {gap} (was due {when})", overdue=True)
-    return Due(f"Due {when}, in {gap}")
+    overdue = answer.state == "overdue"
+    label = first_response_label(case, now)
+    return Due(f"{label[0].upper()}{label[1:]} ({'was due' if overdue else 'due'} {when})", overdue=overdue)
+
+
+# The services' names for what the work page's forms call otherwise.
+SERVICE_FIELDS = {"internal": "kind", "details": "body", "resolution": "body"}
 
 
 class WorkPageMixin(admin.ModelAdmin):
@@ -151,7 +153,7 @@ class WorkPageMixin(admin.ModelAdmin):
                 form = _fresh_token(form, seen=stale.events[-1].pk)
                 return self._render(request, case, forms={action: form}, stale=stale.events)
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error, SERVICE_FIELDS)
             except WorkflowError as error:
                 form.add_error(None, str(error))
             else:
@@ -200,7 +202,6 @@ class WorkPageMixin(admin.ModelAdmin):
             "resolution": business_hours(case.resolution_business_seconds)
             if case.resolution_business_seconds is not None
             else "",
-            "waiting": _waiting(case, now),
             "timeline": timeline,
             "stale": label_events(stale) if stale else None,
             "composer": bound.get("respond") or ComposerForm(initial=initial, case=case, prefix="respond"),
@@ -270,17 +271,6 @@ def _with_saved_reply(form: ComposerForm, request: HttpRequest, case: Case) -> C
     return ComposerForm(data=data, case=case, prefix=form.prefix)
 
 
-def _add_errors(form: forms.Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            field = {"internal": "kind", "details": "body", "resolution": "body", "note": "note"}.get(
-                name, name
-            )
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 def _impact_initial(impact: Any) -> dict[str, Any]:
     if impact is None:
         return {}
@@ -300,13 +290,6 @@ def _suggestion(case: Case, page: CasePage) -> Priority | None:
         multiple_districts=impact.multiple_districts,
         multiple_users=impact.multiple_users,
     )
-
-
-def _waiting(case: Case, now: datetime) -> str:
-    if case.awaiting_support_since is None:
-        return ""
-    waited = businesstime.business_time_between(case.awaiting_support_since, now)
-    return f"The district has waited {duration_label(waited)} of business time for a reply."
 
 
 @dataclass(frozen=True)

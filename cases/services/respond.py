@@ -60,9 +60,6 @@ def case_respond(
         case_reopen(actor=actor, case=case, details=body, client_token=client_token, now=now)
         return None
     if not written:
-        if target == Status.CLOSED:
-            case_set_status(actor=actor, case=case, status=target, now=now)
-            return None
         case_set_status(
             actor=actor,
             case=case,

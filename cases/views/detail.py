@@ -35,6 +35,7 @@ from cases.selectors.case_page import CasePage, attachment_for_viewer, case_page
 from cases.workflow import WorkflowError
 from contacts.access import Capability, is_advisor, request_memberships, require_capability
 from contacts.models import User
+from portal.forms import add_service_errors
 from portal.lib.sanitize import sanitize_html
 
 _PENDING_IMAGE = re.compile(r"<img\b[^>]*src=\"/attachments/new/[^\"]*\"[^>]*>")
@@ -170,7 +171,7 @@ def _post_checked(request: HttpRequest, number: int) -> HttpResponse:
         except WorkflowError as error:
             return _refused(request, case, error)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             note = "Your internal note was added." if created.is_internal else "Your post was shared."
             return _done(request, case, note, f"#post-{created.pk}")
@@ -181,14 +182,6 @@ def _post_checked(request: HttpRequest, number: int) -> HttpResponse:
             "attachments", "Nothing was posted. Your text is kept below; please choose the files again."
         )
     return _invalid(request, number, post_form=_keep_text(form, "body", advisor=advisor))
-
-
-def _add_errors(form: PostForm | ReopenForm, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _keep_text(form: PostForm | ReopenForm, name: str, *, advisor: bool = False) -> Any:
@@ -251,7 +244,7 @@ def reopen(request: HttpRequest, number: int) -> HttpResponse:
         except WorkflowError as error:
             return _refused(request, case, error)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             return _done(request, case, f"Case #{case.number} is re-opened. An advisor will pick it up.")
     return _invalid(request, number, reopen_form=_keep_text(form, "details"))
