@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from cases.casetypes import CaseType, Team
 from cases.models import Case, Disruption, ImpactAssessment, Priority, first_response_due_sql
+from cases.selectors import queues
 from cases.selectors.queues import QUEUES, queue_counts
 from cases.services import post_create
 from cases.tests.factories import CaseFactory, put_in_status, submit_case
@@ -222,6 +223,26 @@ def test_the_counts_are_one_query_and_match_the_lists(advisor_client, personas, 
         f'href="?queue=unassigned">Unassigned <span class="queue-count">{counts["unassigned"]}</span>' in html
     )
     assert '<a href="?queue=team&amp;team=training">Training <span class="queue-count">1</span>' in html
+
+
+def paginator_text(html: str) -> str:
+    nav = re.search(r'<nav class="paginator".*?</nav>', html, re.S)
+    assert nav
+    return " ".join(re.sub(r"<[^>]+>", " ", nav.group()).split())
+
+
+def test_counts_beyond_the_cap_say_so_in_the_links_and_under_the_list(advisor_client, personas, monkeypatch):
+    monkeypatch.setattr(queues, "COUNT_CAP", 2)
+    for _ in range(2):
+        a_case(personas, Status.ASSIGNED)
+    html = advisor_client.get(f"{LIST}?queue=mine").content.decode()
+    assert 'href="?queue=mine" aria-current="page">My open cases <span class="queue-count">2</span>' in html
+    assert paginator_text(html) == "Pagination cases 2 cases"
+    a_case(personas, Status.ASSIGNED)
+    html = advisor_client.get(f"{LIST}?queue=mine").content.decode()
+    assert 'My open cases <span class="queue-count">2+</span>' in html
+    assert paginator_text(html) == "Pagination cases 2+ cases"
+    assert len(numbers_listed(advisor_client, "queue=mine")) == 3  # every case still listed
 
 
 def test_the_current_queue_is_marked_and_titles_the_page(advisor_client):
