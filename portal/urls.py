@@ -4,10 +4,6 @@ from django.urls import include, path
 from cases.views import detail as case_detail
 from portal import views
 
-admin.site.site_header = "Support Case Portal — advisors' workbench"
-admin.site.site_title = "Support Case Portal admin"
-admin.site.index_title = "Workbench"
-
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),

@@ -24,7 +24,6 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -210,7 +209,8 @@ class QueueAdminMixin(admin.ModelAdmin):
     # The search box is the case list's full-text search (get_search_results); Django's shows it when set.
     search_fields = ["subject"]
     list_select_related = ["district", "contact", "assigned_to", "impact"]
-    list_per_page = 50
+    # A page of a queue is about what a 1280 px screen shows, as in the commercial help desks (30 rows).
+    list_per_page = 30
     # Newest change first. Only the first key is named here: the admin marks a column whose field is in
     # ``ordering`` as the one sorted by, which every queue's number column would then claim (get_ordering).
     ordering = ["-updated_at"]
@@ -357,7 +357,9 @@ class QueueAdminMixin(admin.ModelAdmin):
 
     @admin.display(description="Last public activity", ordering="public_updated_at")
     def last_public_activity(self, obj: Case) -> str:
-        return date_format(timezone.localtime(obj.public_updated_at), "j M Y, g:i A")
+        # "5 Dec 2026, 8:33 PM", as the date filter's "j M Y, g:i A" writes it in English; strftime writes a
+        # page of them in a fraction of the time of Django's per-letter formatter.
+        return timezone.localtime(obj.public_updated_at).strftime("%-d %b %Y, %-I:%M %p")
 
     @admin.display(description="Whose move")
     def whose_move(self, obj: Case) -> str:
