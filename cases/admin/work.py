@@ -18,7 +18,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
 from django.http import (
     Http404,
     HttpRequest,
@@ -173,18 +172,17 @@ class WorkPageMixin(admin.ModelAdmin):
     ) -> HttpResponse:
         advisor = _advisor(request)
         now = timezone.now()
-        page = case_page(advisor, case.number, show_all=request.GET.get("feed") == "all", now=now)
+        page = case_page(advisor, case.number, show_all=request.GET.get("feed") == "all", now=now, case=case)
         case = page.case
+        events = list(
+            CaseEvent.objects.filter(case=case).select_related("actor").order_by("-created_at", "-pk")
+        )
         timeline = label_events(
-            list(
-                CaseEvent.objects.filter(case=case)
-                .exclude(kind__in=TIMELINE_HIDDEN)
-                .select_related("actor")
-                .order_by("-created_at", "-pk")
-            ),
+            [event for event in events if event.kind not in TIMELINE_HIDDEN],
             {person.pk: person for person in page.recipients},
         )
-        seen = CaseEvent.objects.filter(case=case).aggregate(newest=Max("pk"))["newest"]
+        # The newest change the page shows (a post included): what a save checks nobody changed since.
+        seen = max((event.pk for event in events), default=None)
         bound = forms or {}
         initial = {"seen": seen}
         impact = page.impact
@@ -236,7 +234,7 @@ def _advisor(request: HttpRequest) -> User:
 
 def _case(advisor: User, object_id: str) -> Case:
     try:
-        return Case.objects.visible_to(advisor).get(pk=int(object_id))
+        return Case.objects.visible_to(advisor).select_related("district", "module").get(pk=int(object_id))
     except (Case.DoesNotExist, ValueError):
         raise Http404("No such case.") from None
 

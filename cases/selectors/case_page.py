@@ -372,9 +372,11 @@ def case_page(
     show_all: bool = False,
     memberships: list[Membership] | None = None,
     now: datetime | None = None,
+    case: Case | None = None,
 ) -> CasePage:
-    """Everything the case page shows, for this viewer. 404 when the case is not theirs to see."""
-    case = _with_panels(get_case_for_viewer(viewer, number))
+    """Everything the case page shows, for this viewer. 404 when the case is not theirs to see. ``case`` is the
+    case when the caller has just read it through ``Case.objects.visible_to(viewer)``."""
+    case = _with_panels(case if case is not None else get_case_for_viewer(viewer, number))
     advisor = is_advisor(viewer)
     actions = actions_for(viewer, case, memberships, now)
     attachments = list(
