@@ -12,7 +12,8 @@ What it does, in this order:
 2. Asks each admin address once through gunicorn: one that does not answer 200 (not built yet, or a filter the
    admin does not know, which it redirects) is skipped with a note.
 3. EXPLAIN (ANALYZE, BUFFERS) of the case queries of the advisor's search (bench/explain/workbench_search.txt)
-   and the number of SQL queries of every scenario, through the Django test client (this checkout only).
+   and of every queue's first page (bench/explain/queue_<name>.txt, the list without a queue queue_all.txt), and
+   the number of SQL queries of every scenario, through the Django test client (this checkout only).
 4. All scenarios one request at a time, interleaved with the hello-world floor (``--requests`` rounds after 20
    warm-up rounds), each given as a ratio to the floor of the same run; then the floor and the search with
    ``--connections`` concurrent clients for ``--duration`` seconds (wrk; ``--connections 0`` skips it).
@@ -114,8 +115,8 @@ def budget(scenario: Scenario) -> int | None:
     return SEARCH_BUDGET if scenario.key == "search" else PAGE_BUDGET
 
 
-def explain_search(scenario: Scenario, client: Client) -> dict[str, Any]:
-    """EXPLAIN (ANALYZE, BUFFERS) of the case queries of the first search."""
+def explain(scenario: Scenario, client: Client, name: str) -> dict[str, Any]:
+    """EXPLAIN (ANALYZE, BUFFERS) of the case queries of the scenario's first address, to explain/<name>.txt."""
     path = scenario.paths[0]
     client.get(path)  # warm
     with CaptureQueriesContext(connection) as captured:
@@ -131,7 +132,7 @@ def explain_search(scenario: Scenario, client: Client) -> dict[str, Any]:
         out += [sql + ";", "", *plan, ""]
         timings += [float(line.split()[2]) for line in plan if line.startswith("Execution Time:")]
     EXPLAIN.mkdir(parents=True, exist_ok=True)
-    (EXPLAIN / "workbench_search.txt").write_text("\n".join(out), encoding="utf-8")
+    (EXPLAIN / f"{name}.txt").write_text("\n".join(out), encoding="utf-8")
     return {"execution_ms": timings}
 
 
@@ -178,7 +179,14 @@ def main() -> int:
         client = Client(HTTP_HOST="127.0.0.1")
         client.force_login(User.objects.get(email=ADVISOR))
         here = args.source.resolve() == ROOT
-        explained = explain_search(next(s for s in plan if s.key == "search"), client) if here else None
+        explained = {}
+        if here:
+            for scenario in plan:
+                if scenario.key == "search":
+                    explained["search"] = explain(scenario, client, "workbench_search")
+                elif scenario.key.startswith("queue_") or scenario.key == "admin_cases":
+                    name = scenario.key if scenario.key != "admin_cases" else "queue_all"
+                    explained[scenario.key] = explain(scenario, client, name)
         counts = query_counts(plan, client) if here else {}
         connection.close()
 
@@ -216,7 +224,8 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    results["search"]["explain"] = explained
+    for key, plans in explained.items():
+        results[key]["explain"] = plans
 
     met = all(row.get("met", True) for row in results.values())
     name = f"workbench_{args.label}" if args.label else "workbench"

@@ -116,10 +116,10 @@ COUNT_CAP = 1000
 
 
 def queue_counts(*, user: User, now: datetime) -> dict[str, int]:
-    """How many cases each queue holds, keyed by queue name, and each team's open cases, keyed ``team:<code>``;
-    at most ``COUNT_CAP + 1`` (more than the cap). One query: a scalar subquery per queue, each reading at most
-    that many rows of its queue's index."""
-    conditions = {name: queue_condition(name, user=user, now=now) for name in QUEUES}
+    """How many cases each queue holds, keyed by queue name, and each team's open cases, keyed ``team:<code>``
+    (the queue "team" is counted team by team: those are its links); at most ``COUNT_CAP + 1`` (more than the
+    cap). One query: a scalar subquery per count, each reading at most that many rows of its queue's index."""
+    conditions = {name: queue_condition(name, user=user, now=now) for name in QUEUES if name != "team"}
     conditions |= {f"team:{team.value}": OPEN_CASE & Q(team=team) for team in Team}
     parts: list[str] = []
     params: list[Any] = []

@@ -213,7 +213,8 @@ def test_the_counts_are_one_query_and_match_the_lists(advisor_client, personas, 
     with django_assert_num_queries(1):
         counts = queue_counts(user=personas.advisor, now=timezone.now())
     for name in QUEUES:
-        assert counts[name] == len(numbers_listed(advisor_client, f"queue={name}")), name
+        if name != "team":  # counted team by team
+            assert counts[name] == len(numbers_listed(advisor_client, f"queue={name}")), name
     for team in Team:
         listed = numbers_listed(advisor_client, f"queue=team&team={team.value}")
         assert counts[f"team:{team.value}"] == len(listed), team
