@@ -23,6 +23,7 @@ from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
@@ -298,7 +299,9 @@ class QueueAdminMixin(admin.ModelAdmin):
             'aria-label="Select this object for an action - {}"></td><th class="field-number"><a href="{}">{}</a></th>'
             + "".join(f'<td class="{self.column_class(name)}">{{}}</td>' for name in columns)
         )
-        # The list's filters, kept for the way back from a case: the same for every row.
+        # A case's page is the list's address plus "<pk>/change/" (the admin's URL patterns), and the list's filters
+        # are kept for the way back: the same for every row, so worked out once rather than reversed per row.
+        prefix = reverse("admin:cases_case_changelist")
         back = add_preserved_filters({"preserved_filters": cl.preserved_filters, "opts": cl.opts}, "")
         return [
             format_html(
@@ -306,7 +309,7 @@ class QueueAdminMixin(admin.ModelAdmin):
                 ACTION_CHECKBOX_NAME,
                 case.pk,
                 case,
-                cl.url_for_result(case) + back,
+                f"{prefix}{case.pk}/change/{back}",
                 case.number,
                 *(self.cell(case, name) for name in columns),
             )

@@ -269,6 +269,9 @@ def test_every_row_says_what_the_advisor_needs(advisor_client, personas):
     )
     Case.objects.filter(pk=overdue.pk).update(awaiting_support_since=NOW - HOUR)
     html = advisor_client.get(f"{LIST}?queue=mine").content.decode()
+    # The number opens the case's work page, which leads back to this queue.
+    change = reverse("admin:cases_case_change", args=[overdue.pk])
+    assert f'<a href="{change}?_changelist_filters=queue%3Dmine">{overdue.number}</a>' in html
     row = html[html.index(f">{overdue.number}</a>") :].split("</tr>")[0]
     texts = [
         re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)
