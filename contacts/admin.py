@@ -167,6 +167,10 @@ class MembershipInline(LabelledTabularInline):
     can_delete = False
     autocomplete_fields = ["user"]
     fields = ["user", "role", "is_active", "created_at"]
+
+    class Media:
+        js = ["js/admin-autocomplete-names.js"]
+
     readonly_fields = ["created_at"]
     ordering = ["role", "user__last_name"]
 
@@ -257,6 +261,9 @@ class MembershipAdmin(ServiceErrorsAsMessages):
     search_fields = ["user__email", "user__first_name", "user__last_name", "district__name"]
     autocomplete_fields = ["user", "district"]
     list_select_related = ["user", "district"]
+
+    class Media:
+        js = ["js/admin-autocomplete-names.js"]
 
     def save_model(self, request: HttpRequest, obj: Membership, form: forms.ModelForm, change: bool) -> None:
         saved, _ = save_membership_form(request.user, form)  # type: ignore[arg-type]

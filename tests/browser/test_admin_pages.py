@@ -45,6 +45,7 @@ def test_an_advisor_works_through_the_admin_pages_without_accessibility_or_csp_e
         ("admin:contacts_user_change", [personas.support.pk]),
         ("admin:contacts_user_change", [personas.advisor.pk]),
         ("admin:contacts_membership_changelist", []),
+        ("admin:contacts_membership_add", []),
         ("admin:outbox_outboundemail_changelist", []),
         ("admin:cases_devissue_changelist", []),
         ("admin:cases_devissue_change", [issue.pk]),
