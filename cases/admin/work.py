@@ -172,11 +172,19 @@ class WorkPageMixin(admin.ModelAdmin):
     ) -> HttpResponse:
         advisor = _advisor(request)
         now = timezone.now()
-        page = case_page(advisor, case.number, show_all=request.GET.get("feed") == "all", now=now, case=case)
-        case = page.case
         events = list(
             CaseEvent.objects.filter(case=case).select_related("actor").order_by("-created_at", "-pk")
         )
+        page = case_page(
+            advisor,
+            case.number,
+            show_all=request.GET.get("feed") == "all",
+            now=now,
+            case=case,
+            every_event=events,
+            offer_contacts=False,
+        )
+        case = page.case
         timeline = label_events(
             [event for event in events if event.kind not in TIMELINE_HIDDEN],
             {person.pk: person for person in page.recipients},

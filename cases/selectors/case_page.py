@@ -292,9 +292,12 @@ def _event_text(entry: FeedEntry) -> str:
     return f"{actor} {what}".lower()
 
 
-def feed_events(case: Case) -> list[CaseEvent]:
-    """The feed's events (and the impact assessment's, which says whether there is one), newest first."""
+def feed_events(case: Case, every_event: list[CaseEvent] | None = None) -> list[CaseEvent]:
+    """The feed's events (and the impact assessment's, which says whether there is one), newest first; picked
+    from ``every_event`` (all of the case's events, newest first, with their actors) when the caller has them."""
     kinds = [*FEED_EVENTS, CaseEvent.Kind.IMPACT_ASSESSED]
+    if every_event is not None:
+        return [event for event in every_event if event.kind in kinds]
     events = CaseEvent.objects.filter(case=case, kind__in=kinds).select_related("actor")
     return list(events.order_by("-created_at", "-pk"))
 
@@ -373,17 +376,23 @@ def case_page(
     memberships: list[Membership] | None = None,
     now: datetime | None = None,
     case: Case | None = None,
+    every_event: list[CaseEvent] | None = None,
+    offer_contacts: bool = True,
 ) -> CasePage:
     """Everything the case page shows, for this viewer. 404 when the case is not theirs to see. ``case`` is the
-    case when the caller has just read it through ``Case.objects.visible_to(viewer)``."""
+    case when the caller has just read it through ``Case.objects.visible_to(viewer)``, ``every_event`` all of
+    its events (``feed_events``); ``offer_contacts=False`` leaves out the contacts who could be added as
+    recipients, for a page that does not offer them."""
     case = _with_panels(case if case is not None else get_case_for_viewer(viewer, number))
     advisor = is_advisor(viewer)
     actions = actions_for(viewer, case, memberships, now)
     attachments = list(
         _attachments(case, advisor).select_related("uploaded_by").order_by("-created_at", "-pk")
     )
-    events = feed_events(case)
-    recipients, addable, named = _people(case, manage=actions.manage_recipients, named=person_ids(events))
+    events = feed_events(case, every_event)
+    recipients, addable, named = _people(
+        case, manage=actions.manage_recipients and offer_contacts, named=person_ids(events)
+    )
     feed = feed_for(
         case, viewer, query=query, show_all=show_all, attachments=attachments, events=events, people=named
     )
