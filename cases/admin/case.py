@@ -9,10 +9,20 @@ from django.http import HttpRequest
 from cases.admin.queues import QueueAdminMixin
 from cases.admin.work import WorkPageMixin
 from cases.models import Case
+from contacts.access import is_advisor
 
 
 @admin.register(Case)
 class CaseAdmin(QueueAdminMixin, WorkPageMixin, admin.ModelAdmin):
+    # Who may open the case list and the work pages is the advisor role, the check every action makes too. The
+    # role's group holds the matching model permissions (contacts/roles.py); asking the role spares each page
+    # loading every permission the person holds.
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return is_advisor(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return is_advisor(request.user)
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Submitting on behalf of a contact goes through the same service as the portal (advisors' workbench).
         return False
