@@ -309,3 +309,24 @@ def test_labelling_and_telling_5_or_50_events_costs_the_same_queries(personas, p
         return len(queries)
 
     assert tell(5) == tell(50) == 3  # the events with their actors, the people named, the issues named
+
+
+@pytest.mark.parametrize(
+    ("utc", "shown", "machine"),
+    [
+        ("2026-12-01T14:00:00+00:00", "Tue 1 Dec 2026, 8:00 AM", "2026-12-01T08:00:00-06:00"),
+        ("2026-07-04T05:05:59+00:00", "Sat 4 Jul 2026, 12:05 AM", "2026-07-04T00:05:59-05:00"),
+        ("2026-12-31T18:30:00+00:00", "Thu 31 Dec 2026, 12:30 PM", "2026-12-31T12:30:00-06:00"),
+    ],
+)
+def test_the_work_pages_moments_read_as_the_date_filter_writes_them(utc, shown, machine):
+    from datetime import datetime
+
+    from django.template.defaultfilters import date as date_filter
+    from django.utils import timezone
+
+    from cases.templatetags.case_labels import machine_time, when
+
+    moment = datetime.fromisoformat(utc)
+    assert when(moment) == shown == date_filter(timezone.localtime(moment), "D j M Y, g:i A")
+    assert machine_time(moment) == machine
