@@ -41,9 +41,8 @@ ADVISOR_PERMISSION = ("contacts", "work_cases")
 class UserQuerySet(models.QuerySet["User"]):
     def advisors(self) -> UserQuerySet:
         """The people who hold the advisor role: active staff accounts with the advisor permission, directly or
-        through a group, and active staff superusers. The definition of "advisor"
-        (``User.is_advisor`` asks the same of one person); a staff account without the permission is not an
-        advisor."""
+        through a group, and active staff superusers. The definition of "advisor" (``User.is_advisor`` asks the
+        same of one person); a staff account without the permission is not an advisor."""
         app_label, codename = ADVISOR_PERMISSION
         role = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
         direct = User.user_permissions.through.objects.filter(permission__in=role).values("user_id")
@@ -158,8 +157,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     @cached_property
     def is_advisor(self) -> bool:
         """Whether the person holds the advisor role: the rule of ``User.objects.advisors()`` (a test holds the
-        two together), asked of this person's own and group permissions, which costs half as much as asking the
-        list. Read once per object, so once per request for the logged-in person; contacts cost no query."""
+        two together), asked of this person's own and group permissions: a simpler query than asking the list.
+        Read once per object, so once per request for the logged-in person; contacts cost no query."""
         if not (self.is_active and self.is_staff):
             return False
         if self.is_superuser:

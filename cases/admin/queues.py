@@ -163,8 +163,8 @@ class BulkEscalateForm(forms.Form):
 
 
 class CappedPaginator(Paginator):
-    """Counts a list up to ``COUNT_CAP`` cases (``capped_count``), like the queue links: beyond that it says "1,000+ cases", and
-    sorting, filtering or searching finds what the first pages do not show."""
+    """Counts a list up to ``COUNT_CAP`` cases (``capped_count``), like the queue links: beyond that it says
+    "1,000+ cases", and sorting, filtering or searching finds what the first pages do not show."""
 
     @cached_property
     def count(self) -> int:

@@ -110,7 +110,7 @@ def queue_ordering(name: str) -> list[Any]:
 
 
 # A queue's count is exact up to this many cases and "1,000+" beyond: how many more would not change what an
-# advisor does next, and counting a queue of 70,000 open cases would cost every page of the workbench the time
+# advisor does next, and counting every case of a large queue would cost every page of the workbench the time
 # of reading them all.
 COUNT_CAP = 1000
 
