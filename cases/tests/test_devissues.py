@@ -1,5 +1,7 @@
 """Development issues are recorded through ``cases.devissues.dev_issue_save``, in the admin too."""
 
+import threading
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
@@ -10,7 +12,7 @@ from cases.devissues import dev_issue_save
 from cases.models import Case, CaseEvent, DevIssue, Post, Release
 from cases.services import post_create
 from cases.services.devissues import dev_issue_release
-from cases.tests.factories import DevIssueFactory, ReleaseFactory, put_in_status, submit_case
+from cases.tests.factories import CaseFactory, DevIssueFactory, ReleaseFactory, put_in_status, submit_case
 from cases.tests.helpers import row_counts
 from cases.workflow import Status
 from contacts.models import Role
@@ -390,3 +392,59 @@ def test_the_district_page_lists_its_cases_fixed_in_recent_releases(client, pers
     assert "2026.12 Release Pack" in text
     assert f"#{old.number}" not in text
     assert f"#{fleet.b.number}" not in text  # another district's case
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_contact_posting_while_the_fan_out_runs_loses_nothing(personas, monkeypatch):
+    # These tests commit: committed outbox rows would otherwise be handed to the broker.
+    monkeypatch.setattr("outbox.services.schedule_delivery", lambda email_id: None)
+    issue = DevIssueFactory(number="DEV-700")
+    other = UserFactory(email="b@b.example.org")
+    MembershipFactory(user=other, district=personas.district_b, role=Role.SUPPORT)
+    cases = [
+        put_in_status(
+            CaseFactory(district=district, contact=contact),
+            Status.ASSIGNED_TO_DEVELOPMENT,
+            advisor=personas.advisor,
+            dev_issue=issue,
+        )
+        for district, contact in ((personas.district_a, personas.support), (personas.district_b, other))
+    ]
+    results = run_together(
+        lambda: dev_issue_release(actor=personas.advisor, issue=issue, release_name="2026.12"),
+        lambda: post_create(author=personas.support, case=cases[0], body="<p>Still broken here.</p>"),
+    )
+    assert [kind for kind, _ in results] == ["ok", "ok"]
+    assert [c.number for c in results[0][1].moved] == [c.number for c in cases]
+    assert Post.objects.filter(case=cases[0], body__contains="Still broken here").count() == 1
+    for case in cases:
+        moves = CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.STATUS_CHANGED)
+        assert list(moves.values_list("new", flat=True)) == [Status.AVAILABLE_IN_RELEASE]
+    # Run again: nothing moves, nothing is written.
+    before = row_counts()
+    again = dev_issue_release(actor=personas.advisor, issue=issue, release_name="2026.12")
+    assert (len(again.moved), len(again.already)) == (0, 2)
+    assert row_counts() == before
+
+
+def run_together(*calls):
+    """Run the calls in threads released at the same moment; each returns ("ok", value) or ("error", exc)."""
+    barrier = threading.Barrier(len(calls))
+    results = [("missing", None)] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait(timeout=10)
+            results[index] = ("ok", call())
+        except Exception as exc:
+            results[index] = ("error", exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads)
+    return results
