@@ -35,7 +35,7 @@ class LinkIssueForm(SeenForm):
     """The work page's "Link to a development issue": an open issue chosen by its number."""
 
     issue = forms.CharField(
-        label="Development issue number",
+        label="Development issue to link",
         max_length=40,
         help_text="An open issue already recorded, for example DEV-48213. The district is told.",
         widget=forms.TextInput(attrs={"list": "dev-issue-open-numbers", "autocomplete": "off"}),
