@@ -448,3 +448,46 @@ def run_together(*calls):
         thread.join(timeout=30)
     assert not any(thread.is_alive() for thread in threads)
     return results
+
+
+def test_an_issue_fixed_in_one_release_is_not_marked_again_with_another(client, personas):
+    issue = DevIssueFactory(number="DEV-700")
+    Fleet(personas, issue)
+    dev_issue_release(actor=personas.advisor, issue=issue, release_name="2026.12")
+    client.force_login(personas.advisor)
+    before = row_counts()
+    response = client.post(
+        reverse("admin:cases_devissue_release", args=[issue.pk]), {"release_name": "2027.1"}
+    )
+    assert response.status_code == 400
+    assert "DEV-700 is already marked fixed in 2026.12." in response.text
+    assert row_counts() == before
+    assert not Release.objects.filter(name="2027.1").exists()
+
+
+def test_the_release_is_not_set_from_the_issue_change_form(client, personas):
+    issue = DevIssueFactory(number="DEV-700", title="Totals")
+    release = ReleaseFactory()
+    client.force_login(personas.advisor)
+    url = reverse("admin:cases_devissue_change", args=[issue.pk])
+    response = client.post(url, {"number": "DEV-700", "title": "Totals wrong", "fixed_in": release.pk})
+    assert response.status_code == 302
+    issue.refresh_from_db()
+    assert (issue.title, issue.fixed_in) == ("Totals wrong", None)
+
+
+def test_a_case_waiting_on_development_moves_to_another_issue_without_a_status_change(client, personas):
+    first, second = DevIssueFactory(number="DEV-700"), DevIssueFactory(number="DEV-701")
+    case = put_in_status(
+        _assigned(personas), Status.ASSIGNED_TO_DEVELOPMENT, advisor=personas.advisor, dev_issue=first
+    )
+    client.force_login(personas.advisor)
+    mails = _mails_to(personas.support)
+    assert _link_from_work_page(client, case, "DEV-701").status_code == 302
+    case.refresh_from_db()
+    assert (case.status, case.dev_issue) == (Status.ASSIGNED_TO_DEVELOPMENT, second)
+    event = CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.DEV_ISSUE_LINKED).latest("pk")
+    assert (event.old, event.new) == (str(first.pk), str(second.pk))
+    assert _mails_to(personas.support) == mails + 1
+    page = client.get(reverse("admin:cases_case_change", args=[case.pk])).text
+    assert "DEV-701" in page
