@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from cases.models import DevIssue, Release
+from cases.models import DevIssue, Module, Release
 from contacts.access import is_advisor
 from contacts.models import User
 from portal.validators import is_single_line, one_line_text_error
@@ -22,7 +22,13 @@ TITLE_MAX = 200
 
 @transaction.atomic
 def dev_issue_save(
-    *, actor: User, issue: DevIssue | None = None, number: str, title: str, fixed_in: Release | None = None
+    *,
+    actor: User,
+    issue: DevIssue | None = None,
+    number: str,
+    title: str,
+    fixed_in: Release | None = None,
+    product_area: Module | None = None,
 ) -> DevIssue:
     """Create a development issue (``issue`` None) or change one. The number is Development's key, stored
     upper-case and trimmed so ``dev-48213`` and ``DEV-48213 `` are one issue."""
@@ -49,6 +55,7 @@ def dev_issue_save(
         raise ValidationError(errors)
     issue = issue or DevIssue()
     issue.number, issue.title, issue.fixed_in = number, title, fixed_in
+    issue.product_area = product_area
     try:
         with transaction.atomic():
             issue.save()

@@ -103,6 +103,10 @@ class DevIssue(models.Model):
         max_length=40, unique=True, help_text="Development's issue number, e.g. DEV-48213."
     )
     title = models.CharField(max_length=200, validators=[single_line])
+    # The product area the defect is in: the same list as a case's module.
+    product_area = models.ForeignKey(
+        Module, null=True, blank=True, on_delete=models.PROTECT, related_name="dev_issues"
+    )
     fixed_in = models.ForeignKey(
         Release, null=True, blank=True, on_delete=models.PROTECT, related_name="fixes"
     )

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from cases.selectors.devissues import RECENT_RELEASE_DAYS, fixed_in_recent_releases
 from contacts.access import get_district_for_viewer, is_advisor, request_memberships
 from contacts.districts import choose_district
 from contacts.models import RECOMMENDED_SUPPORT_CONTACTS, RECOMMENDED_TECHNICAL_CONTACTS, District
@@ -48,6 +49,8 @@ def district_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "staffing_advice": staffing_advice(staffing.support_count, staffing.technical_count),
             "recommended_support": RECOMMENDED_SUPPORT_CONTACTS,
             "recommended_technical": RECOMMENDED_TECHNICAL_CONTACTS,
+            "fixed_cases": fixed_in_recent_releases(request.user, district.pk),  # type: ignore[arg-type]
+            "recent_release_days": RECENT_RELEASE_DAYS,
         },
     )
 

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
+from cases.admin.devissues import DevIssuePagesMixin
 from cases.devissues import dev_issue_save
 from cases.models import DevIssue, Module, Release, SavedReply
 from contacts.admin import ServiceErrorsAsMessages
@@ -21,7 +22,7 @@ class ModuleAdmin(admin.ModelAdmin):
 class DevIssueForm(forms.ModelForm):
     class Meta:
         model = DevIssue
-        fields = ["number", "title", "fixed_in"]
+        fields = ["number", "title", "product_area"]
 
     def clean_number(self) -> str:
         # As the service stores it, so the form's "already recorded" check compares like with like.
@@ -29,11 +30,15 @@ class DevIssueForm(forms.ModelForm):
 
 
 @admin.register(DevIssue)
-class DevIssueAdmin(ServiceErrorsAsMessages):
+class DevIssueAdmin(DevIssuePagesMixin, ServiceErrorsAsMessages):
     form = DevIssueForm
-    list_display = ["number", "title", "fixed_in", "created_at"]
+    list_display = ["number", "title", "product_area", "fixed_in", "created_at"]
+    list_filter = ["product_area"]
     search_fields = ["number", "title"]
-    fields = ["number", "title", "fixed_in"]
+    fields = ["number", "title", "product_area", "fixed_in"]
+    # Marked fixed only through "Mark fixed in a release", which moves the linked cases too: a release set
+    # here would leave them waiting on Development.
+    readonly_fields = ["fixed_in"]
 
     def save_model(self, request: HttpRequest, obj: DevIssue, form: forms.ModelForm, change: bool) -> None:
         # Through the service. The form checked the same things first (required, length, number not yet
@@ -43,7 +48,8 @@ class DevIssueAdmin(ServiceErrorsAsMessages):
             issue=obj if change else None,
             number=form.cleaned_data["number"],
             title=form.cleaned_data["title"],
-            fixed_in=form.cleaned_data["fixed_in"],
+            fixed_in=obj.fixed_in,
+            product_area=form.cleaned_data["product_area"],
         )
         obj.pk, obj.number, obj.title, obj.created_at = saved.pk, saved.number, saved.title, saved.created_at
 

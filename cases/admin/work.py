@@ -35,6 +35,7 @@ from django.utils.html import linebreaks
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from cases import services
+from cases.admin.devissues import LinkIssueForm, link_issue_action
 from cases.admin.work_forms import (
     AssignForm,
     ButtonForm,
@@ -222,6 +223,7 @@ class WorkPageMixin(admin.ModelAdmin):
             ),
             "escalate_form": bound.get("escalate")
             or EscalateForm(initial=initial, case=case, prefix="escalate"),
+            "link_issue_form": bound.get("link_issue") or LinkIssueForm(initial=initial, prefix="link_issue"),
             "suggested": _suggestion(case, page),
             "advisors": User.objects.advisors().order_by("first_name", "last_name", "email"),
             "dev_issues": DevIssue.objects.filter(fixed_in__isnull=True).order_by("-created_at")[:100],
@@ -405,6 +407,7 @@ ACTIONS: dict[str, tuple[type[forms.Form], Action]] = {
     "impact": (ImpactForm, _impact),
     "priority": (PriorityForm, _priority),
     "escalate": (EscalateForm, _escalate),
+    "link_issue": (LinkIssueForm, link_issue_action),
 }
 
 __all__ = ["ACTIONS", "SeenForm", "WorkPageMixin"]

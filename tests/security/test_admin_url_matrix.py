@@ -158,6 +158,9 @@ MATRIX: dict[str, tuple[str, ...]] = {
         "cases/devissue",
         model_pages(changelist=WORK, add=WORK, change=WORK, delete=ADMIN_ONLY, history=WORK),
     ),
+    # Add cases by number; mark fixed in a release (the preview is a GET, the fan-out a POST).
+    "cases/devissue/<id>/link/": WORK,
+    "cases/devissue/<id>/release/": WORK,
     **rows(
         "cases/release",
         model_pages(changelist=WORK, add=WORK, change=WORK, delete=ADMIN_ONLY, history=WORK),
