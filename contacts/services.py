@@ -104,6 +104,11 @@ def _why(for_case: int | None) -> dict[str, Any]:
     return {} if for_case is None else {"case": for_case}
 
 
+def _areas_data(areas: list[str]) -> dict[str, Any]:
+    """Areas of responsibility on an added membership's event, when any were given."""
+    return {"areas": areas} if areas else {}
+
+
 def _check(**values: Any) -> None:
     errors = membership_rule_errors(**values)
     if errors:
@@ -158,7 +163,7 @@ def membership_add(
         new=role,
         membership=membership.pk,
         active=active,
-        areas=areas,
+        **_areas_data(areas),
         **_why(for_case),
     )
     return membership
