@@ -191,7 +191,7 @@ def test_add_an_existing_person_with_the_same_name_reuses_their_account(district
     assert staffing(district) == (3, 1, True)
 
 
-def test_modify_changes_the_role_and_the_areas(district, staff, personas):
+def test_modify_changes_the_role_and_the_areas(client, district, staff, personas):
     case = request_case(
         district,
         staff,
@@ -215,6 +215,10 @@ def test_modify_changes_the_role_and_the_areas(district, staff, personas):
         "applied the contact change: updated Bo Chen's role or areas of responsibility (read-only contact)"
     )
     assert OutboundEmail.objects.filter(key__startswith="contact-welcome").count() == 0
+    client.force_login(personas.advisor)
+    district_page = client.get(reverse("admin:contacts_district_change", args=[district.pk])).content.decode()
+    assert "Areas of responsibility" in district_page
+    assert "Food Service" in district_page
 
 
 def test_replace_switches_the_old_contact_off_and_the_new_one_takes_the_technical_place(
