@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cases.models import Case
@@ -336,7 +336,13 @@ def person_create(
     )
     user.set_password(secrets.token_urlsafe(32))
     user.full_clean(exclude=["password"])
-    user.save()
+    try:
+        with (
+            transaction.atomic()
+        ):  # the address taken meanwhile by another request: a message, not an error page
+            user.save()
+    except IntegrityError:
+        raise ValidationError({"email": f"Another account already uses {email}."}) from None
     _event(
         AccountEvent.Kind.ACCOUNT_CREATED,
         actor=actor,

@@ -47,8 +47,12 @@ class ContactChangeForm(forms.Form):
         empty_value=None,
         help_text="Found by the name or e-mail the district gave; choose another if it is the wrong person.",
     )
-    first_name = forms.CharField(label="New contact's first name", max_length=150, required=False)
-    last_name = forms.CharField(label="New contact's last name", max_length=150, required=False)
+    first_name = forms.CharField(
+        label="New contact's first name", max_length=150, required=False, validators=[single_line]
+    )
+    last_name = forms.CharField(
+        label="New contact's last name", max_length=150, required=False, validators=[single_line]
+    )
     email = forms.EmailField(label="New contact's e-mail", max_length=254, required=False)
     title = forms.CharField(label="Title", max_length=150, required=False, validators=[single_line])
     phone = forms.CharField(label="Phone", max_length=40, required=False, validators=[single_line])
@@ -72,8 +76,6 @@ class ContactChangeForm(forms.Form):
                 for m in district_memberships(case.district)
             ),
         ]
-        for name in ("first_name", "last_name"):
-            self.fields[name].validators.append(single_line)
 
     def change(self) -> ContactChange:
         data = self.cleaned_data
@@ -136,6 +138,8 @@ class ContactChangesMixin(admin.ModelAdmin):
         change = form.change()
         if "apply" not in request.POST:
             plan = plan_change(case, change)
+            for name, message in plan.errors.items():
+                form.add_error(name if name in form.fields else None, message)
             return self._render_preview(request, case, _shown(form, plan), plan, status=200)
         try:
             contact_change_apply(actor=advisor, case=case, change=change, shown=form.cleaned_data["shown"])

@@ -213,7 +213,9 @@ def plan_change(case: Case, change: ContactChange) -> Plan:
             plan.errors["email"] = "The new contact is the contact being replaced."
 
     # One active technical contact per district (SPEC §1), counted as it will be after the change.
-    if role == Role.TECHNICAL and "role" not in plan.errors:
+    # (A switched-off membership holds no place: modifying one is checked when it is switched on again.)
+    switched_off = request == "modify" and target is not None and not target.is_active
+    if role == Role.TECHNICAL and "role" not in plan.errors and not switched_off:
         leaving = {target.pk} if target is not None else set()
         if plan.own is not None:
             leaving.add(plan.own.pk)

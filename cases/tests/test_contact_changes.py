@@ -544,3 +544,51 @@ def test_the_preview_page_is_only_for_modify_contacts_cases_and_advisors(client,
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
     assert written() == before
+
+
+def test_adding_a_former_contact_switches_their_membership_back_on(district, staff, personas):
+    former = member(district, "lee.moss@birch.example.org", "Lee", "Moss", Role.SUPPORT, is_active=False)
+    case = request_case(
+        district,
+        staff,
+        request_type="add",
+        contact_first_name="Lee",
+        contact_last_name="Moss",
+        contact_email="lee.moss@birch.example.org",
+        contact_type="read_only",
+        areas=["finance"],
+    )
+    plan = apply(case, personas.advisor)
+    assert plan.steps == [
+        "Switch Lee Moss's membership in Birch Lake Schools back on as Read-only contact; areas of "
+        "responsibility: Finance."
+    ]
+    former.refresh_from_db()
+    assert (former.is_active, former.role, former.areas) == (True, Role.READ_ONLY, ["finance"])
+    assert Membership.objects.filter(user=former.user).count() == 1
+
+
+def test_another_districts_membership_cannot_be_the_contact_changed(district, staff, personas):
+    case = request_case(
+        district, staff, request_type="remove", contact_first_name="Bo", contact_last_name="Chen"
+    )
+    foreign = personas.other_district.memberships.get()
+    change = ContactChange(request="remove", target=foreign.pk)
+    assert refused(case, personas.advisor, change) == {
+        "target": ["Choose the Birch Lake Schools contact to remove."]
+    }
+    foreign.refresh_from_db()
+    assert foreign.is_active
+
+
+def test_a_staff_member_without_the_advisor_role_gets_403_and_writes_nothing(district, staff):
+    case = request_case(
+        district, staff, request_type="remove", contact_first_name="Bo", contact_last_name="Chen"
+    )
+    colleague = UserFactory(email="colleague@support.example.com", is_staff=True)
+    client = Client()
+    client.force_login(colleague)
+    before = written()
+    assert client.get(preview_url(case)).status_code == 403
+    assert client.post(preview_url(case), {**form_data(case), "apply": "1"}).status_code == 403
+    assert written() == before
