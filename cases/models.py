@@ -461,6 +461,10 @@ class CaseEvent(models.Model):
         IMPACT_ASSESSED = "impact.assessed", "Impact assessed"
         # old / new: priority ranks (``Priority``); data: reason (the advisor's words).
         PRIORITY_CHANGED = "case.priority_changed", "Priority changed"
+        # A Modify Support Contacts case carried out. old: the user pk of the contact removed or replaced (""
+        # when none); new: the user pk of the contact added or changed; data: request (add / modify / replace
+        # / remove), role (code), areas (codes), created (a new account was made).
+        CONTACTS_CHANGED = "contacts.changed", "Contact change applied"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")

@@ -166,13 +166,21 @@ class MembershipInline(LabelledTabularInline):
     # Switch a membership off instead: the person's history stays.
     can_delete = False
     autocomplete_fields = ["user"]
-    fields = ["user", "role", "is_active", "created_at"]
+    fields = ["user", "role", "is_active", "areas_of_responsibility", "created_at"]
 
     class Media:
         js = ["js/admin-autocomplete-names.js"]
 
-    readonly_fields = ["created_at"]
+    # Areas are set by applying a Modify Support Contacts case (cases/services/contact_changes.py).
+    readonly_fields = ["areas_of_responsibility", "created_at"]
     ordering = ["role", "user__last_name"]
+
+    @admin.display(description="Areas of responsibility")
+    def areas_of_responsibility(self, membership: Membership) -> str:
+        from cases.casetypes import AREAS  # the list the Modify Support Contacts form offers
+
+        labels = dict(AREAS)
+        return ", ".join(labels.get(code, code) for code in membership.areas or []) or "-"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
         return super().get_queryset(request).select_related("user", "district")
@@ -180,7 +188,7 @@ class MembershipInline(LabelledTabularInline):
 
 class UserMembershipInline(MembershipInline):
     autocomplete_fields = ["district"]
-    fields = ["district", "role", "is_active", "created_at"]
+    fields = ["district", "role", "is_active", "areas_of_responsibility", "created_at"]
     ordering = ["district__name"]
 
 

@@ -227,6 +227,14 @@ class Membership(models.Model):
     is_active = models.BooleanField(
         "active", default=True, help_text="Turning a membership off removes the person's access at once."
     )
+    # The areas of the product the person is the district's contact for (codes of ``cases.casetypes.AREAS``),
+    # as a Modify Support Contacts case asks for them; informational, they grant no access.
+    areas = models.JSONField(
+        "areas of responsibility",
+        default=list,
+        blank=True,
+        help_text="The areas of the product the person is the district's contact for.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -265,6 +273,8 @@ class AccountEvent(models.Model):
         MEMBERSHIP_ROLE_CHANGED = "membership.role_changed", "Role changed"
         MEMBERSHIP_DEACTIVATED = "membership.deactivated", "Membership switched off"
         MEMBERSHIP_REACTIVATED = "membership.reactivated", "Membership switched on"
+        MEMBERSHIP_AREAS_CHANGED = "membership.areas_changed", "Areas of responsibility changed"
+        ACCOUNT_CREATED = "account.created", "Account created"
         ACCOUNT_DEACTIVATED = "account.deactivated", "Account deactivated"
         ACCOUNT_REACTIVATED = "account.reactivated", "Account reactivated"
 

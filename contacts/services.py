@@ -15,11 +15,13 @@ The case's owner (its contact) stays on its list: ownership moves with a contact
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cases.models import Case
@@ -97,6 +99,16 @@ def membership_rule_errors(
     return errors
 
 
+def _why(for_case: int | None) -> dict[str, Any]:
+    """What asked for the change, kept on its event: the number of the case (a contact-change case)."""
+    return {} if for_case is None else {"case": for_case}
+
+
+def _areas_data(areas: list[str]) -> dict[str, Any]:
+    """Areas of responsibility on an added membership's event, when any were given."""
+    return {"areas": areas} if areas else {}
+
+
 def _check(**values: Any) -> None:
     errors = membership_rule_errors(**values)
     if errors:
@@ -127,15 +139,21 @@ def membership_add(
     district: District,
     role: Role | str,
     active: bool = True,
+    areas: Sequence[str] = (),
     now: datetime | None = None,
+    for_case: int | None = None,
 ) -> Membership:
-    """Give a person a role in a district."""
+    """Give a person a role (and areas of responsibility) in a district. ``for_case``: the number of the case
+    that asked for the change, kept on the event (as in every service below)."""
     _require_advisor(actor)
     role = Role(role)
     district = _lock_district(district.pk)
     now = _now(now)  # after the lock: the order of events is the order of the locks
     _check(user=user, district=district, role=role, is_active=active)
-    membership = Membership.objects.create(user=user, district=district, role=role, is_active=active)
+    areas = _clean_areas(areas)
+    membership = Membership.objects.create(
+        user=user, district=district, role=role, is_active=active, areas=areas
+    )
     _event(
         AccountEvent.Kind.MEMBERSHIP_ADDED,
         actor=actor,
@@ -145,13 +163,20 @@ def membership_add(
         new=role,
         membership=membership.pk,
         active=active,
+        **_areas_data(areas),
+        **_why(for_case),
     )
     return membership
 
 
 @transaction.atomic
 def membership_change_role(
-    *, actor: User, membership: Membership, role: Role | str, now: datetime | None = None
+    *,
+    actor: User,
+    membership: Membership,
+    role: Role | str,
+    now: datetime | None = None,
+    for_case: int | None = None,
 ) -> Membership:
     """Change a person's role in a district. Their notification lists stay: every role may follow a case."""
     _require_advisor(actor)
@@ -180,13 +205,19 @@ def membership_change_role(
         old=old,
         new=role,
         membership=membership.pk,
+        **_why(for_case),
     )
     return membership
 
 
 @transaction.atomic
 def membership_set_active(
-    *, actor: User, membership: Membership, active: bool, now: datetime | None = None
+    *,
+    actor: User,
+    membership: Membership,
+    active: bool,
+    now: datetime | None = None,
+    for_case: int | None = None,
 ) -> Membership:
     """Switch a membership off (the person loses access to the district at once and leaves its cases'
     notification lists) or on again (access comes back; the notification lists do not)."""
@@ -206,7 +237,7 @@ def membership_set_active(
         )
     membership.is_active = active
     membership.save(update_fields=["is_active", "updated_at"])
-    data: dict[str, Any] = {"membership": membership.pk, "role": membership.role}
+    data: dict[str, Any] = {"membership": membership.pk, "role": membership.role, **_why(for_case)}
     if not active:
         data["recipient_of_cases_removed"] = _remove_from_recipients(
             actor=actor, user=membership.user, district=membership.district, now=now
@@ -220,6 +251,107 @@ def membership_set_active(
         **data,
     )
     return membership
+
+
+def _clean_areas(areas: Sequence[str]) -> list[str]:
+    from cases.casetypes import AREAS  # the list the Modify Support Contacts form offers
+
+    known = [code for code, _ in AREAS]
+    unknown = sorted(set(areas) - set(known))
+    if unknown:
+        raise ValidationError({"areas": f"Unknown area of responsibility: {', '.join(unknown)}."})
+    return [code for code in known if code in set(areas)]  # stored in the form's order, once each
+
+
+@transaction.atomic
+def membership_set_areas(
+    *,
+    actor: User,
+    membership: Membership,
+    areas: Sequence[str],
+    now: datetime | None = None,
+    for_case: int | None = None,
+) -> Membership:
+    """Change the areas of the product a person is the district's contact for (they grant no access)."""
+    _require_advisor(actor)
+    _lock_district(membership.district_id)
+    membership = _lock_membership(membership.pk)
+    now = _now(now)
+    new = _clean_areas(areas)
+    if new == list(membership.areas or []):
+        return membership
+    old = list(membership.areas or [])
+    membership.areas = new
+    membership.save(update_fields=["areas", "updated_at"])
+    _event(
+        AccountEvent.Kind.MEMBERSHIP_AREAS_CHANGED,
+        actor=actor,
+        user=membership.user,
+        district=membership.district,
+        now=now,
+        membership=membership.pk,
+        old_areas=old,
+        new_areas=new,
+        **_why(for_case),
+    )
+    return membership
+
+
+def same_name(user: User, first_name: str, last_name: str) -> bool:
+    """Whether a typed name is the account's name, ignoring case and surrounding spaces."""
+    return (user.first_name.strip().casefold(), user.last_name.strip().casefold()) == (
+        first_name.strip().casefold(),
+        last_name.strip().casefold(),
+    )
+
+
+@transaction.atomic
+def person_create(
+    *,
+    actor: User,
+    email: str,
+    first_name: str,
+    last_name: str,
+    title: str = "",
+    phone: str = "",
+    district: District | None = None,
+    now: datetime | None = None,
+    for_case: int | None = None,
+) -> User:
+    """Create a contact's account. Its password is random and never shown or sent: the person chooses their
+    own through the password-reset link (which works for any account with a usable password, so "Forgot your
+    password?" also works for them later). An address already used by another account is refused."""
+    _require_advisor(actor)
+    email = email.strip().lower()
+    now = _now(now)
+    if User.objects.filter(email=email).exists():
+        raise ValidationError({"email": f"Another account already uses {email}."})
+    user = User(
+        email=email,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        title=title.strip(),
+        phone=phone.strip(),
+        date_joined=now,
+    )
+    user.set_password(secrets.token_urlsafe(32))
+    user.full_clean(exclude=["password"])
+    try:
+        with (
+            transaction.atomic()
+        ):  # the address taken meanwhile by another request: a message, not an error page
+            user.save()
+    except IntegrityError:
+        raise ValidationError({"email": f"Another account already uses {email}."}) from None
+    _event(
+        AccountEvent.Kind.ACCOUNT_CREATED,
+        actor=actor,
+        user=user,
+        district=district,
+        now=now,
+        **_why(for_case),
+    )
+    return user
 
 
 @transaction.atomic

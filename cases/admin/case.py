@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
+from cases.admin.contact_changes import ContactChangesMixin
 from cases.admin.queues import QueueAdminMixin
 from cases.admin.work import WorkPageMixin
 from cases.models import Case
@@ -13,7 +14,7 @@ from contacts.access import is_advisor
 
 
 @admin.register(Case)
-class CaseAdmin(QueueAdminMixin, WorkPageMixin, admin.ModelAdmin):
+class CaseAdmin(ContactChangesMixin, QueueAdminMixin, WorkPageMixin, admin.ModelAdmin):
     # Who may open the case list and the work pages is the advisor role, the check every action makes too. The
     # role's group holds the matching model permissions (contacts/roles.py); asking the role spares each page
     # loading every permission the person holds.

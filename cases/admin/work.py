@@ -229,6 +229,10 @@ class WorkPageMixin(admin.ModelAdmin):
             "dev_issues": DevIssue.objects.filter(fixed_in__isnull=True).order_by("-created_at")[:100],
             "saved_replies": SavedReply.objects.filter(is_active=True),
             "calendar": _calendar(case, now),
+            # A Modify Support Contacts case: whether its change was applied (the card links to the preview).
+            "contacts_changed": next(
+                (event for event in events if event.kind == CaseEvent.Kind.CONTACTS_CHANGED), None
+            ),
         }
         context["urls"] = {name: reverse("admin:cases_case_work", args=[case.pk, name]) for name in ACTIONS}
         return TemplateResponse(request, "admin/cases/case/work.html", context, status=status)

@@ -19,11 +19,11 @@ from django.utils.formats import date_format
 from cases.casetypes import CaseType, Team
 from cases.models import CaseEvent, DevIssue, Disruption, Priority
 from cases.workflow import Actor, Status
-from contacts.models import User
+from contacts.models import Role, User
 
 Kind = CaseEvent.Kind
 # The kinds whose old / new values are user pks.
-PERSON_KINDS = frozenset({Kind.ASSIGNED, Kind.RECIPIENT_ADDED, Kind.RECIPIENT_REMOVED})
+PERSON_KINDS = frozenset({Kind.ASSIGNED, Kind.RECIPIENT_ADDED, Kind.RECIPIENT_REMOVED, Kind.CONTACTS_CHANGED})
 STATUS_KINDS = frozenset({Kind.CREATED, Kind.STATUS_CHANGED})
 CHOICES: dict[str, type[models.Choices]] = {
     **dict.fromkeys(STATUS_KINDS, Status),
@@ -171,7 +171,23 @@ def _what(event: CaseEvent) -> str:
         case Kind.PRIORITY_CHANGED:
             reason = str(data.get("reason") or "").strip()
             return f"changed the priority from {old} to {new}" + (f" (reason: {reason})" if reason else "")
+        case Kind.CONTACTS_CHANGED:
+            return _contacts_changed(old, new, data)
     return str(event.get_kind_display()).lower() if event.kind in Kind.values else event.kind
+
+
+def _contacts_changed(old: str, new: str, data: Mapping[str, object]) -> str:
+    role = _choice_label(Role, data["role"]).lower() if data.get("role") else ""
+    match data.get("request"):
+        case "add":
+            made = " (new account)" if data.get("created") else ""
+            return f"applied the contact change: added {new}{made} as {role}"
+        case "replace":
+            made = " (new account)" if data.get("created") else ""
+            return f"applied the contact change: replaced {old} with {new}{made} as {role}"
+        case "remove":
+            return f"applied the contact change: removed {old}"
+    return f"applied the contact change: updated {new}'s role or areas of responsibility ({role})"
 
 
 def _status_change(event: CaseEvent, data: Mapping[str, object]) -> str:

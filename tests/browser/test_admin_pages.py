@@ -83,3 +83,39 @@ def visit(page: Page, url: str) -> None:
     assert page.locator('[name="is_superuser"], [name="groups"], [name="user_permissions"]').count() == 0, url
     assert page.locator('option[value="delete_selected"]').count() == 0, url
     assert_accessible(page)
+
+
+def test_an_advisor_previews_and_applies_a_contact_change_without_accessibility_errors(
+    page: Page, live_server, personas
+) -> None:
+    case = submit_case(
+        district=personas.district_a,
+        contact=personas.support,
+        case_type=CaseType.MODIFY_CONTACTS,
+        subject="Please add our new SIS coordinator",
+        details={
+            "request_type": "add",
+            "contact_first_name": "Robin",
+            "contact_last_name": "Hale",
+            "contact_email": "robin.hale@a.example.org",
+            "contact_type": "technical",
+            "areas": ["sis"],
+        },
+    )
+    page.goto(live_server.url + reverse("admin:login"))
+    page.get_by_label("Email address").fill(personas.advisor.email)
+    page.get_by_label("Password").fill(personas.password)
+    page.get_by_role("button", name="Log in").click()
+    visit(page, live_server.url + reverse("admin:cases_case_change", args=[case.pk]))
+    page.get_by_role("link", name="Apply…").click()
+    # The district already has a technical contact: the preview says so and offers no Apply.
+    expect(page.get_by_text("already has an active technical contact")).to_be_visible()
+    assert page.get_by_role("button", name="Apply these changes").count() == 0
+    assert_accessible(page)
+    page.get_by_label("Role").select_option("support")
+    page.get_by_role("button", name="Update the preview").click()
+    expect(page.get_by_text("Give Robin Hale the role Support contact")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Apply these changes").click()
+    expect(page.get_by_text("Contact change applied to Maple Grove Public Schools.")).to_be_visible()
+    expect(page.get_by_text(f"Applied by {personas.advisor.get_full_name()}")).to_be_visible()

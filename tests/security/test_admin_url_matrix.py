@@ -30,6 +30,7 @@ from django.db.models import Model
 from django.test import Client
 from django.urls import URLPattern, URLResolver
 
+from cases.casetypes import CaseType
 from cases.models import Case, SavedReply
 from cases.tests.factories import DevIssueFactory, ModuleFactory, ReleaseFactory, submit_case
 from contacts.models import User
@@ -145,6 +146,8 @@ MATRIX: dict[str, tuple[str, ...]] = {
     ),
     # The work page's actions (reply, take, assign, impact, priority, escalate): POST only.
     "cases/case/<id>/work/<slug:action>/": (LOGIN, LOGIN, GET_REFUSED, GET_REFUSED),
+    # The preview of a Modify Support Contacts case's change (its form applies it): advisors' work.
+    "cases/case/<id>/contact-changes/": WORK,
     # Saved replies are switched off, never deleted by advisors.
     **rows(
         "cases/savedreply",
@@ -210,6 +213,7 @@ class World:
     objects: dict[str, Model]
     people: dict[str, User | None]
     case: Case
+    contact_change_case: Case | None = None
 
 
 @pytest.fixture
@@ -240,7 +244,19 @@ def world(personas) -> World:
         "advisor": personas.advisor,
         "administrator": administrator,
     }
-    return World(objects=objects, people=people, case=case)
+    contact_change_case = submit_case(
+        district=personas.district_a,
+        contact=personas.support,
+        case_type=CaseType.MODIFY_CONTACTS,
+        details={
+            "request_type": "add",
+            "contact_first_name": "Robin",
+            "contact_last_name": "Hale",
+            "contact_email": "robin.hale@a.example.org",
+            "contact_type": "authorized",
+        },
+    )
+    return World(objects=objects, people=people, case=case, contact_change_case=contact_change_case)
 
 
 def url_of(route: str, world: World) -> str:
@@ -254,6 +270,9 @@ def url_of(route: str, world: World) -> str:
         return f"{PREFIX}r/{content_type.pk}/{world.case.pk}/"
     if route == "cases/case/<id>/work/<slug:action>/":
         return f"{PREFIX}cases/case/{world.case.pk}/work/take/"
+    if route == "cases/case/<id>/contact-changes/":
+        assert world.contact_change_case is not None
+        return f"{PREFIX}cases/case/{world.contact_change_case.pk}/contact-changes/"
     if route == "contacts/user/<id>/password/":
         return f"{PREFIX}contacts/user/{world.objects['contacts/user'].pk}/password/"
     if "<id>" in route:
