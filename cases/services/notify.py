@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
 from django.urls import reverse
 
 from cases.models import (
@@ -160,16 +159,23 @@ def _display_name(user: User | None) -> str:
 
 def recipients_to_notify(case: Case, *, exclude: Iterable[User | None] = ()) -> list[User]:
     """The case's recipients who may read it today: active accounts that are advisors or still active
-    contacts of the case's district; none of ``exclude``."""
-    users = (
+    contacts of the case's district; none of ``exclude``. The recipients first, then which of them are the
+    district's contacts and, only if a staff account is among the others, which are advisors: a few plain
+    queries rather than one that asks every advisor of the portal on every change."""
+    excluded = [user.pk for user in exclude if user is not None]
+    people = list(
         User.objects.filter(case_subscriptions__case=case, is_active=True)
-        .filter(
-            Q(pk__in=User.objects.advisors().values("pk"))
-            | Q(id__in=contact_memberships([case.district_id]).values("user_id"))
-        )
+        .exclude(pk__in=excluded)
         .order_by("pk")
     )
-    excluded = [user.pk for user in exclude if user is not None]
-    if excluded:
-        users = users.exclude(pk__in=excluded)
-    return list(users)
+    if not people:
+        return []
+    ids = [person.pk for person in people]
+    contacts = set(
+        contact_memberships([case.district_id]).filter(user_id__in=ids).values_list("user_id", flat=True)
+    )
+    staff = [person.pk for person in people if person.is_staff and person.pk not in contacts]
+    advisors = (
+        set(User.objects.advisors().filter(pk__in=staff).values_list("pk", flat=True)) if staff else set()
+    )
+    return [person for person in people if person.pk in contacts or person.pk in advisors]
