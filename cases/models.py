@@ -457,6 +457,8 @@ class CaseEvent(models.Model):
         IMPACT_ASSESSED = "impact.assessed", "Impact assessed"
         # old / new: priority ranks (``Priority``); data: reason (the advisor's words).
         PRIORITY_CHANGED = "case.priority_changed", "Priority changed"
+        # old / new: the previous and new contact's user pk ("" for none: a case phoned in by a caller).
+        CONTACT_CHANGED = "case.contact_changed", "Transferred to a contact"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
+from cases.admin.opening import OpeningMixin
 from cases.admin.queues import QueueAdminMixin
 from cases.admin.work import WorkPageMixin
 from cases.models import Case
@@ -13,7 +14,7 @@ from contacts.access import is_advisor
 
 
 @admin.register(Case)
-class CaseAdmin(QueueAdminMixin, WorkPageMixin, admin.ModelAdmin):
+class CaseAdmin(OpeningMixin, QueueAdminMixin, WorkPageMixin, admin.ModelAdmin):
     # Who may open the case list and the work pages is the advisor role, the check every action makes too. The
     # role's group holds the matching model permissions (contacts/roles.py); asking the role spares each page
     # loading every permission the person holds.
@@ -24,7 +25,8 @@ class CaseAdmin(QueueAdminMixin, WorkPageMixin, admin.ModelAdmin):
         return is_advisor(request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        # Submitting on behalf of a contact goes through the same service as the portal (advisors' workbench).
+        # Advisors open cases on their own page ("Open a case", cases/admin/opening.py), through the portal's
+        # service; the admin's add form, which would write the model directly, is not offered.
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:

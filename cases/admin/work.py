@@ -35,6 +35,7 @@ from django.utils.html import linebreaks
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from cases import services
+from cases.admin.opening import TransferForm, offers_transfer, transfer
 from cases.admin.work_forms import (
     AssignForm,
     ButtonForm,
@@ -222,6 +223,11 @@ class WorkPageMixin(admin.ModelAdmin):
             ),
             "escalate_form": bound.get("escalate")
             or EscalateForm(initial=initial, case=case, prefix="escalate"),
+            "transfer_form": (
+                bound.get("transfer") or TransferForm(initial=initial, case=case, prefix="transfer")
+            )
+            if offers_transfer(case)
+            else None,
             "suggested": _suggestion(case, page),
             "advisors": User.objects.advisors().order_by("first_name", "last_name", "email"),
             "dev_issues": DevIssue.objects.filter(fixed_in__isnull=True).order_by("-created_at")[:100],
@@ -249,7 +255,7 @@ def _case(advisor: User, object_id: str) -> Case:
 
 def _bound(form_class: type[forms.Form], request: HttpRequest, case: Case, *, prefix: str) -> forms.Form:
     kwargs: dict[str, Any] = {"data": request.POST, "files": request.FILES, "prefix": prefix}
-    if form_class in (ComposerForm, EscalateForm):
+    if form_class in (ComposerForm, EscalateForm, TransferForm):
         kwargs["case"] = case
     return form_class(**kwargs)
 
@@ -405,6 +411,7 @@ ACTIONS: dict[str, tuple[type[forms.Form], Action]] = {
     "impact": (ImpactForm, _impact),
     "priority": (PriorityForm, _priority),
     "escalate": (EscalateForm, _escalate),
+    "transfer": (TransferForm, transfer),
 }
 
 __all__ = ["ACTIONS", "SeenForm", "WorkPageMixin"]

@@ -23,7 +23,7 @@ from contacts.models import User
 
 Kind = CaseEvent.Kind
 # The kinds whose old / new values are user pks.
-PERSON_KINDS = frozenset({Kind.ASSIGNED, Kind.RECIPIENT_ADDED, Kind.RECIPIENT_REMOVED})
+PERSON_KINDS = frozenset({Kind.ASSIGNED, Kind.RECIPIENT_ADDED, Kind.RECIPIENT_REMOVED, Kind.CONTACT_CHANGED})
 STATUS_KINDS = frozenset({Kind.CREATED, Kind.STATUS_CHANGED})
 CHOICES: dict[str, type[models.Choices]] = {
     **dict.fromkeys(STATUS_KINDS, Status),
@@ -171,6 +171,10 @@ def _what(event: CaseEvent) -> str:
         case Kind.PRIORITY_CHANGED:
             reason = str(data.get("reason") or "").strip()
             return f"changed the priority from {old} to {new}" + (f" (reason: {reason})" if reason else "")
+        case Kind.CONTACT_CHANGED:
+            caller = str(data.get("caller_name") or "").strip()
+            source = f" from {old}" if old else f" from the caller {caller}" if caller else ""
+            return f"transferred the case{source} to {new}" if new else "transferred the case"
     return str(event.get_kind_display()).lower() if event.kind in Kind.values else event.kind
 
 
