@@ -300,6 +300,8 @@ def test_an_advisor_transfers_a_callers_case_to_an_authorized_contact(client, pe
     # The contact now owns it: their list names them, their page shows the case.
     login(client, personas.support)
     detail = text_of(client.get(url("detail", case)))
+    assert "made Dana" in detail
+    assert "the case's contact" in detail
     assert "Phoned in by" not in detail
     assert PHONE not in detail
 
