@@ -19,7 +19,7 @@ from cases.tests.factories import CallerCaseFactory, ModuleFactory
 from cases.tests.listing_helpers import LIST
 from cases.tests.page_helpers import login, url
 from contacts.models import Membership
-from contacts.tests.factories import UserFactory
+from contacts.tests.factories import AdvisorFactory, UserFactory
 from outbox.models import OutboundEmail
 
 pytestmark = pytest.mark.django_db
@@ -388,3 +388,39 @@ def test_the_transfer_card_is_only_on_cases_phoned_in_by_a_caller(client, person
     )
     page = login(client, personas.advisor).get(work_url(case)).content.decode()
     assert "Transfer to an authorized contact" not in page
+
+
+def test_a_transfer_from_a_page_opened_before_another_advisors_transfer_is_refused(client, personas):
+    caller_case = case_submit(
+        submitter=personas.advisor,
+        district=personas.district_a,
+        contact=None,
+        case_type=CaseType.REPORT_OUTAGE,
+        priority=Priority.CRITICAL,
+        subject="Down",
+        description="Every campus is down.",
+        caller_name="Pat Lee",
+        caller_phone=PHONE,
+    )
+    opened = seen(caller_case)
+    case_transfer(actor=AdvisorFactory(), case=caller_case, contact=personas.technical)
+    mails = OutboundEmail.objects.count()
+    response = login(client, personas.advisor).post(
+        transfer_url(caller_case), {"transfer-contact": personas.support.pk, "transfer-seen": opened}
+    )
+    # The work page again (as for every action), with the change it missed and the choice kept.
+    assert response.status_code == 200
+    assert "This case changed since you opened it. Nothing was saved." in text_of(response)
+    assert Case.objects.get(pk=caller_case.pk).contact == personas.technical
+    assert OutboundEmail.objects.count() == mails
+
+
+def test_a_district_and_type_that_do_not_exist_show_the_first_step_again(client, personas):
+    login(client, personas.advisor)
+    response = client.get(f"{OPEN}?district=999999&type=no_such_type")
+    assert response.status_code == 200
+    assert "District and case type" in text_of(response)
+    assert "Choose a district and a case type." in text_of(response)
+    response = client.post(f"{OPEN}?district=999999&type=report_outage", outage_form())
+    assert response.status_code == 404
+    nothing_written()
