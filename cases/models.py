@@ -49,7 +49,8 @@ class Category(models.TextChoices):
 
     PORTAL = "portal", "Support Portal: Submit a Case"
     PORTAL_FOLLOW_UP = "portal_follow_up", "Support Portal: New case referencing a closed case"
-    ADMIN = "admin", "Advisor workbench (on behalf of a contact)"
+    # On behalf of an authorized contact, or for an unauthorized caller (the case then names the caller).
+    ADMIN = "admin", "Advisor workbench"
 
 
 class ModuleQuerySet(models.QuerySet["Module"]):
