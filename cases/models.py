@@ -49,7 +49,8 @@ class Category(models.TextChoices):
 
     PORTAL = "portal", "Support Portal: Submit a Case"
     PORTAL_FOLLOW_UP = "portal_follow_up", "Support Portal: New case referencing a closed case"
-    ADMIN = "admin", "Advisor workbench (on behalf of a contact)"
+    # On behalf of an authorized contact, or for an unauthorized caller (the case then names the caller).
+    ADMIN = "admin", "Advisor workbench"
 
 
 class ModuleQuerySet(models.QuerySet["Module"]):
@@ -465,6 +466,8 @@ class CaseEvent(models.Model):
         # when none); new: the user pk of the contact added or changed; data: request (add / modify / replace
         # / remove), role (code), areas (codes), created (a new account was made).
         CONTACTS_CHANGED = "contacts.changed", "Contact change applied"
+        # old / new: the previous and new contact's user pk ("" for none: a case phoned in by a caller).
+        CONTACT_CHANGED = "case.contact_changed", "Transferred to a contact"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")

@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from cases.admin.contact_changes import ContactChangesMixin
+from cases.admin.opening import OpeningMixin
 from cases.admin.queues import QueueAdminMixin
 from cases.admin.work import WorkPageMixin
 from cases.models import Case
@@ -14,7 +15,7 @@ from contacts.access import is_advisor
 
 
 @admin.register(Case)
-class CaseAdmin(ContactChangesMixin, QueueAdminMixin, WorkPageMixin, admin.ModelAdmin):
+class CaseAdmin(ContactChangesMixin, OpeningMixin, QueueAdminMixin, WorkPageMixin, admin.ModelAdmin):
     # Who may open the case list and the work pages is the advisor role, the check every action makes too. The
     # role's group holds the matching model permissions (contacts/roles.py); asking the role spares each page
     # loading every permission the person holds.
@@ -25,7 +26,8 @@ class CaseAdmin(ContactChangesMixin, QueueAdminMixin, WorkPageMixin, admin.Model
         return is_advisor(request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        # Submitting on behalf of a contact goes through the same service as the portal (advisors' workbench).
+        # Advisors open cases on their own page ("Open a case", cases/admin/opening.py), through the portal's
+        # service; the admin's add form, which would write the model directly, is not offered.
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:

@@ -36,6 +36,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from cases import services
 from cases.admin.devissues import LinkIssueForm, link_issue_action
+from cases.admin.opening import TransferForm, offers_transfer, transfer
 from cases.admin.work_forms import (
     AssignForm,
     ButtonForm,
@@ -224,6 +225,11 @@ class WorkPageMixin(admin.ModelAdmin):
             "escalate_form": bound.get("escalate")
             or EscalateForm(initial=initial, case=case, prefix="escalate"),
             "link_issue_form": bound.get("link_issue") or LinkIssueForm(initial=initial, prefix="link_issue"),
+            "transfer_form": (
+                bound.get("transfer") or TransferForm(initial=initial, case=case, prefix="transfer")
+            )
+            if offers_transfer(case)
+            else None,
             "suggested": _suggestion(case, page),
             "advisors": User.objects.advisors().order_by("first_name", "last_name", "email"),
             "dev_issues": DevIssue.objects.filter(fixed_in__isnull=True).order_by("-created_at")[:100],
@@ -255,7 +261,7 @@ def _case(advisor: User, object_id: str) -> Case:
 
 def _bound(form_class: type[forms.Form], request: HttpRequest, case: Case, *, prefix: str) -> forms.Form:
     kwargs: dict[str, Any] = {"data": request.POST, "files": request.FILES, "prefix": prefix}
-    if form_class in (ComposerForm, EscalateForm):
+    if form_class in (ComposerForm, EscalateForm, TransferForm):
         kwargs["case"] = case
     return form_class(**kwargs)
 
@@ -412,6 +418,7 @@ ACTIONS: dict[str, tuple[type[forms.Form], Action]] = {
     "priority": (PriorityForm, _priority),
     "escalate": (EscalateForm, _escalate),
     "link_issue": (LinkIssueForm, link_issue_action),
+    "transfer": (TransferForm, transfer),
 }
 
 __all__ = ["ACTIONS", "SeenForm", "WorkPageMixin"]

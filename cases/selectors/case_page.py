@@ -45,8 +45,8 @@ from portal.lib import businesstime
 # The feed shows this many entries, newest first; "Show all" shows the rest (a long thread stays fast).
 FEED_PAGE = 30
 SEARCH_MAX_WORDS = 8
-# The events the feed shows: the submission, status changes, who works on the case, who is told about it, and
-# priority changes with the advisor's reason. (Posts are in the feed themselves; the impact assessment, the
+# The events the feed shows: the submission, status changes, who works on the case, who is told about it,
+# priority changes with the advisor's reason, and who the case was transferred to. (Posts are in the feed themselves; the impact assessment, the
 # development issue and the written permission have their own panels.)
 FEED_EVENTS = [
     CaseEvent.Kind.CREATED,
@@ -55,6 +55,7 @@ FEED_EVENTS = [
     CaseEvent.Kind.RECIPIENT_ADDED,
     CaseEvent.Kind.RECIPIENT_REMOVED,
     CaseEvent.Kind.PRIORITY_CHANGED,
+    CaseEvent.Kind.CONTACT_CHANGED,
 ]
 SEARCH_MAX_LENGTH = 200
 
@@ -117,6 +118,8 @@ class FeedEntry:
             )
         if event.kind == CaseEvent.Kind.PRIORITY_CHANGED:
             return f"changed the priority from {event.old_label} to {event.new_label}"
+        if event.kind == CaseEvent.Kind.CONTACT_CHANGED:
+            return f"made {event.new_label} the case's contact"
         if event.kind == CaseEvent.Kind.RECIPIENT_REMOVED:
             return (
                 "stopped receiving notifications"

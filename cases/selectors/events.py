@@ -23,7 +23,9 @@ from contacts.models import Role, User
 
 Kind = CaseEvent.Kind
 # The kinds whose old / new values are user pks.
-PERSON_KINDS = frozenset({Kind.ASSIGNED, Kind.RECIPIENT_ADDED, Kind.RECIPIENT_REMOVED, Kind.CONTACTS_CHANGED})
+PERSON_KINDS = frozenset(
+    {Kind.ASSIGNED, Kind.RECIPIENT_ADDED, Kind.RECIPIENT_REMOVED, Kind.CONTACTS_CHANGED, Kind.CONTACT_CHANGED}
+)
 STATUS_KINDS = frozenset({Kind.CREATED, Kind.STATUS_CHANGED})
 CHOICES: dict[str, type[models.Choices]] = {
     **dict.fromkeys(STATUS_KINDS, Status),
@@ -173,6 +175,10 @@ def _what(event: CaseEvent) -> str:
             return f"changed the priority from {old} to {new}" + (f" (reason: {reason})" if reason else "")
         case Kind.CONTACTS_CHANGED:
             return _contacts_changed(old, new, data)
+        case Kind.CONTACT_CHANGED:
+            caller = str(data.get("caller_name") or "").strip()
+            source = f" from {old}" if old else f" from the caller {caller}" if caller else ""
+            return f"transferred the case{source} to {new}" if new else "transferred the case"
     return str(event.get_kind_display()).lower() if event.kind in Kind.values else event.kind
 
 

@@ -15,6 +15,7 @@ from cases.services.qualification import case_escalate, case_set_priority, impac
 from cases.services.recipients import recipients_add, recipients_remove
 from cases.services.respond import case_respond
 from cases.services.submission import CRITICAL_ONLY_FOR_OUTAGES, case_submit, submitted_with_token
+from cases.services.transfer import case_transfer
 from cases.services.workflow import case_assign, case_close, case_reopen, case_set_status
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "case_set_priority",
     "case_set_status",
     "case_submit",
+    "case_transfer",
     "impact_assess",
     "permission_grant",
     "permission_withdraw",

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -42,6 +42,26 @@ CRITICAL_ONLY_FOR_OUTAGES = (
 )
 
 
+CALLER_NAME_MAX = 200
+CALLER_PHONE_MAX = 40
+
+
+def caller_errors(name: str, phone: str) -> dict[str, str]:
+    """What is wrong with a caller's name and phone: support must be able to name and call them back."""
+    errors: dict[str, str] = {}
+    if problem := one_line_text_error(
+        name, name="caller's name", max_length=CALLER_NAME_MAX, missing="Enter the caller's name."
+    ):
+        errors["caller_name"] = problem
+    if problem := one_line_text_error(
+        phone, name="caller's phone", max_length=CALLER_PHONE_MAX, missing="Enter the caller's phone number."
+    ):
+        errors["caller_phone"] = problem
+    elif not any(c.isdigit() for c in phone):
+        errors["caller_phone"] = "Enter a phone number support can call back, with its digits."
+    return errors
+
+
 def _case_with_token(client_token: uuid.UUID | None) -> Case | None:
     return None if client_token is None else Case.objects.filter(client_token=client_token).first()
 
@@ -57,7 +77,7 @@ def case_submit(
     *,
     submitter: User,
     district: District,
-    contact: User,
+    contact: User | None,
     case_type: CaseType | str,
     subject: str,
     description: str,
@@ -67,6 +87,8 @@ def case_submit(
     category: Category = Category.PORTAL,
     follows_case: Case | None = None,
     client_token: uuid.UUID | None = None,
+    caller_name: str = "",
+    caller_phone: str = "",
     now: datetime | None = None,
 ) -> Case:
     """Store a new case exactly as submitted, compute its first-response target and confirm it by e-mail; a
@@ -74,6 +96,11 @@ def case_submit(
 
     ``client_token`` comes from the submission form (new on every form load): a form sent again, by a second
     click or by Back and Submit, returns the case it created the first time and stores nothing.
+
+    An advisor may open a case with no contact for an unauthorized caller in an emergency (SPEC §3.6):
+    ``contact`` is then ``None`` and the caller's name and phone are required and stored on the case. Nobody of
+    the district is e-mailed (the caller has no account); the district's contacts see the case in their list,
+    and an advisor later transfers it to one of them (``cases.services.transfer.case_transfer``).
     """
     now = resolve_now(now)
     spec = CASE_TYPES[CaseType(case_type)]
@@ -88,8 +115,17 @@ def case_submit(
     errors: dict[str, str] = {}
     if not district.is_active:
         errors["district"] = "This district can no longer submit cases. Please contact support by phone."
-    if not authorized_contacts(district).filter(pk=contact.pk).exists():
-        errors["contact"] = "Choose an authorized contact of this district."
+    caller_name, caller_phone = caller_name.strip(), caller_phone.strip()
+    if contact is None:
+        # Only support takes a phone call from someone who is not a contact; a contact submits for themself.
+        if not is_advisor(submitter):
+            raise PermissionDenied("Only a support advisor can open a case for a caller.")
+        errors.update(caller_errors(caller_name, caller_phone))
+    else:
+        # A case for a contact is theirs: a caller's details belong to cases that have no contact.
+        caller_name = caller_phone = ""
+        if not authorized_contacts(district).filter(pk=contact.pk).exists():
+            errors["contact"] = "Choose an authorized contact of this district."
     priority = Priority(int(priority))
     if spec.outage and priority != Priority.CRITICAL:
         errors["priority"] = "An outage is always Critical."
@@ -123,6 +159,8 @@ def case_submit(
     values: dict[str, Any] = {
         "district": district,
         "contact": contact,
+        "caller_name": caller_name,
+        "caller_phone": caller_phone,
         "submitted_by": submitter,
         "case_type": spec.key,
         "category": category,
@@ -156,7 +194,12 @@ def case_submit(
                 raise
             return earlier
     search.index_case(case)
-    recipients = [contact] if submitter == contact or is_advisor(submitter) else [contact, submitter]
+    if contact is None:
+        recipients = []
+    elif submitter == contact or is_advisor(submitter):
+        recipients = [contact]
+    else:
+        recipients = [contact, submitter]
     Recipient.objects.bulk_create([Recipient(case=case, user=u, added_by=submitter) for u in recipients])
     record_event(
         case, CaseEvent.Kind.CREATED, submitter, now, new=Status.NEW, type=spec.key, priority=priority.value

@@ -9,7 +9,7 @@ from cases.casetypes import CaseType, Team
 from cases.models import Case, DevIssue, Disruption, Priority, SavedReply
 from cases.selectors.queues import QUEUES
 from cases.services import impact_assess, post_create
-from cases.tests.factories import submit_case
+from cases.tests.factories import CallerCaseFactory, submit_case
 from tests.browser.conftest import assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -54,8 +54,21 @@ def test_an_advisor_works_through_the_admin_pages_without_accessibility_or_csp_e
         ("admin:cases_savedreply_change", [reply.pk]),
         ("admin:cases_release_changelist", []),
         ("admin:cases_module_changelist", []),
+        ("admin:cases_case_open", []),
     ]:
         visit(page, live_server.url + reverse(name, args=args))
+    # Opening a case: the form of one type for one district, and a caller's case with its transfer card.
+    opening = reverse("admin:cases_case_open")
+    for case_type in (CaseType.APPLICATION_ISSUE, CaseType.REPORT_OUTAGE):
+        visit(page, f"{live_server.url}{opening}?district={personas.district_a.pk}&type={case_type}")
+    # Sent without the caller's name and phone: the form comes back with its errors, still accessible.
+    page.get_by_label("Subject").fill("Nobody can log in")
+    page.get_by_role("button", name="Open the case").click()
+    expect(page.get_by_text("Enter the caller's name.")).to_be_visible()
+    assert_accessible(page)
+    page.console_problems.clear()  # type: ignore[attr-defined]  # Chromium logs the 400 answer itself
+    caller_case = CallerCaseFactory(district=personas.district_a, submitted_by=personas.advisor)
+    visit(page, live_server.url + reverse("admin:cases_case_change", args=[caller_case.pk]))
     queues = reverse("admin:cases_case_changelist")
     for queue in QUEUES:
         visit(page, f"{live_server.url}{queues}?queue={queue}")

@@ -144,7 +144,9 @@ MATRIX: dict[str, tuple[str, ...]] = {
         "cases/case",
         model_pages(changelist=WORK, add=NOBODY, change=WORK, delete=NOBODY, history=WORK),
     ),
-    # The work page's actions (reply, take, assign, impact, priority, escalate): POST only.
+    # Opening a case on behalf of a contact or for an unauthorized caller: the advisors' own form.
+    "cases/case/open/": WORK,
+    # The work page's actions (reply, take, assign, impact, priority, escalate, transfer): POST only.
     "cases/case/<id>/work/<slug:action>/": (LOGIN, LOGIN, GET_REFUSED, GET_REFUSED),
     # The preview of a Modify Support Contacts case's change (its form applies it): advisors' work.
     "cases/case/<id>/contact-changes/": WORK,
