@@ -145,6 +145,8 @@ MATRIX: dict[str, tuple[str, ...]] = {
     ),
     # The work page's actions (reply, take, assign, impact, priority, escalate): POST only.
     "cases/case/<id>/work/<slug:action>/": (LOGIN, LOGIN, GET_REFUSED, GET_REFUSED),
+    # The advisors' reports and their CSV export (read-only; a staff account without the role gets a 403).
+    "cases/case/reports/<slug:report>/": WORK,
     # Saved replies are switched off, never deleted by advisors.
     **rows(
         "cases/savedreply",
@@ -254,6 +256,8 @@ def url_of(route: str, world: World) -> str:
         return f"{PREFIX}r/{content_type.pk}/{world.case.pk}/"
     if route == "cases/case/<id>/work/<slug:action>/":
         return f"{PREFIX}cases/case/{world.case.pk}/work/take/"
+    if route == "cases/case/reports/<slug:report>/":
+        return f"{PREFIX}cases/case/reports/volume/"
     if route == "contacts/user/<id>/password/":
         return f"{PREFIX}contacts/user/{world.objects['contacts/user'].pk}/password/"
     if "<id>" in route:
