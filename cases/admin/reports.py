@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator, Mapping
+from contextlib import suppress
 from typing import Any
 
 from django import forms
@@ -14,7 +15,7 @@ from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -95,6 +96,17 @@ class ReportsMixin(admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # A figure's drill-down says which figure the list shows, in place of the list's own title.
+        context = dict(extra_context or {})
+        if "report" in request.GET:
+            # An address that is no figure's is refused by the filter, and the admin shows the whole list.
+            with suppress(KeyError, ValueError):
+                context["title"] = reports.drilldown_title(request.GET.dict())
+        return super().changelist_view(request, extra_context=context)
 
     def report_view(self, request: HttpRequest, report: str) -> HttpResponseBase:
         # Reports are the advisors': a staff account without the role gets a 403 like any work page.

@@ -161,6 +161,29 @@ def drilldown_condition(params: Mapping[str, str]) -> Q:
     return q
 
 
+def drilldown_title(params: Mapping[str, str]) -> str:
+    """What the case list shows when it lists a figure's cases: the figure and its group, in words."""
+    parts = [MEASURES[params["report"]].label]
+    if month := params.get("r_month"):
+        parts.append(month_label(month))
+    labels = {"r_team": Team, "r_type": CaseType}
+    for param, choices in labels.items():
+        if value := params.get(param):
+            parts.append(str(choices(value).label))
+    if priority := params.get("r_priority"):
+        parts.append(str(Priority(int(priority)).label))
+    if advisor := params.get("r_advisor"):
+        if advisor == "none":
+            parts.append("Unassigned")
+        else:
+            person = User.objects.filter(pk=int(advisor)).only("first_name", "last_name", "email").first()
+            parts.append(person.get_full_name() or person.email if person else "No such advisor")
+    start, end = date.fromisoformat(params["r_from"]), date.fromisoformat(params["r_to"])
+    period = f"{start:%-d %b %Y} \u2013 {end:%-d %b %Y}"
+    figure = " \u00b7 ".join(parts)
+    return f"Report: {figure} ({period})"
+
+
 def drilldown_url(measure: str, scope: Scope, group: Mapping[str, str]) -> str:
     return (
         reverse("admin:cases_case_changelist")

@@ -231,6 +231,12 @@ def test_a_drilldown_lists_the_cases_by_number(client, data) -> None:
     cells = {(row[0].text, row[1].text): row for row in report(client, "sla").context["tables"][0].rows}
     answered = cells[("March 2026", "High")][4]
     assert listed(client, answered.href) == {data["c"].number, data["f"].number}
+    title = "Report: Answered \u00b7 March 2026 \u00b7 High (1 Jan 2026 \u2013 15 Apr 2026)"
+    assert title in client.get(answered.href).content.decode()
+    per_advisor = report(client, "advisors").context["tables"][0].rows
+    unassigned_opened = per_advisor[2][1]
+    assert listed(client, unassigned_opened.href) == {data["d"].number}
+    assert "Report: Opened \u00b7 Unassigned" in client.get(unassigned_opened.href).content.decode()
     escalation = report(client, "escalation").context["tables"][0].rows
     march_unescalated = escalation[1][3]
     assert listed(client, march_unescalated.href) == {data["a"].number}
