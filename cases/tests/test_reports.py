@@ -331,5 +331,10 @@ def test_a_staff_account_without_the_advisor_role_is_refused(personas, data) -> 
     assert report(client, "volume", format="csv").status_code == 403
 
 
+def test_the_case_list_links_to_the_reports(client) -> None:
+    page = client.get(reverse("admin:cases_case_changelist")).content.decode()
+    assert f'href="{reverse("admin:cases_case_report", args=["volume"])}">Reports</a>' in page
+
+
 def test_an_unknown_report_is_missing(client) -> None:
     assert client.get(reverse("admin:cases_case_report", args=["nope"])).status_code == 404
