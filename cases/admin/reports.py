@@ -62,7 +62,7 @@ class ReportDrilldownFilter(admin.ListFilter):
             raise IncorrectLookupParameters("Not a report figure's address.") from error
 
 
-class ScopeForm(forms.Form):
+class ReportScopeForm(forms.Form):
     start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
     team = forms.ChoiceField(label="Team", required=False, choices=[("", "All teams"), *Team.choices])
@@ -116,15 +116,15 @@ class ReportsMixin(admin.ModelAdmin):
         if spec is None:
             raise Http404("No such report.")
         default = reports.default_scope(timezone.localdate())
-        bound = any(name in request.GET for name in ScopeForm.base_fields)
+        bound = any(name in request.GET for name in ReportScopeForm.base_fields)
         initial = {"start": default.start, "end": default.end, "team": "", "case_type": ""}
-        form = ScopeForm(request.GET if bound else None, initial=initial)
+        form = ReportScopeForm(request.GET if bound else None, initial=initial)
         scope = default
         status = 200
         if bound:
             if form.is_valid():
                 data = form.cleaned_data
-                scope = reports.Scope(data["start"], data["end"], data["team"], data["case_type"])
+                scope = reports.ReportScope(data["start"], data["end"], data["team"], data["case_type"])
             else:
                 status = 400
         user: User = request.user  # type: ignore[assignment]

@@ -89,7 +89,7 @@ MEASURES: dict[str, Measure] = {
 
 
 @dataclass(frozen=True)
-class Scope:
+class ReportScope:
     """The filter form's choices: local dates (both included), a team, a case type."""
 
     start: date
@@ -119,12 +119,12 @@ class Scope:
         return params
 
 
-def default_scope(today: date) -> Scope:
+def default_scope(today: date) -> ReportScope:
     """The last twelve months, this one included."""
     first = today.replace(day=1)
     for _ in range(11):
         first = (first - timedelta(days=1)).replace(day=1)
-    return Scope(start=first, end=today)
+    return ReportScope(start=first, end=today)
 
 
 # The group columns a figure may be narrowed by, as drill-down parameters: each one a case column.
@@ -138,7 +138,7 @@ def drilldown_condition(params: Mapping[str, str]) -> Q:
     measure = MEASURES.get(params.get("report", ""))
     if measure is None:
         raise ValueError("No such report figure.")
-    scope = Scope(
+    scope = ReportScope(
         start=date.fromisoformat(params["r_from"]),
         end=date.fromisoformat(params["r_to"]),
     )
@@ -184,7 +184,7 @@ def drilldown_title(params: Mapping[str, str]) -> str:
     return f"Report: {figure} ({period})"
 
 
-def drilldown_url(measure: str, scope: Scope, group: Mapping[str, str]) -> str:
+def drilldown_url(measure: str, scope: ReportScope, group: Mapping[str, str]) -> str:
     return (
         reverse("admin:cases_case_changelist")
         + "?"
@@ -246,7 +246,9 @@ def percent(part: int, whole: int, href: str = "") -> Cell:
 class Figures:
     """One grouped query: the cases of a scope dated by one moment, by month (or not) and group columns."""
 
-    def __init__(self, user: User, scope: Scope, moment: str, columns: Iterable[str], by_month: bool = True):
+    def __init__(
+        self, user: User, scope: ReportScope, moment: str, columns: Iterable[str], by_month: bool = True
+    ):
         self.user, self.scope, self.moment = user, scope, moment
         self.columns = list(columns)
         self.by_month = by_month
@@ -277,7 +279,7 @@ def group_params(row: Mapping[str, Any], columns: Iterable[str]) -> dict[str, st
     return params
 
 
-def linked(row: Mapping[str, Any], measure: str, scope: Scope, columns: Iterable[str]) -> Cell:
+def linked(row: Mapping[str, Any], measure: str, scope: ReportScope, columns: Iterable[str]) -> Cell:
     value = row[measure]
     return Cell(f"{value:,}", drilldown_url(measure, scope, group_params(row, columns)), value)
 
@@ -309,11 +311,11 @@ REPORTS: dict[str, ReportSpec] = {
 }
 
 
-def build(slug: str, user: User, scope: Scope) -> list[Table]:
+def build(slug: str, user: User, scope: ReportScope) -> list[Table]:
     return BUILDERS[slug](user, scope)
 
 
-def _volume(user: User, scope: Scope) -> list[Table]:
+def _volume(user: User, scope: ReportScope) -> list[Table]:
     columns = ["team", "case_type"]
     opened = Figures(user, scope, "created_at", columns).rows(opened=count("opened"))
     closed = Figures(user, scope, "closed_at", columns).rows(closed=count("closed"))
@@ -350,7 +352,7 @@ def _volume(user: User, scope: Scope) -> list[Table]:
     return [table]
 
 
-def _sla(user: User, scope: Scope) -> list[Table]:
+def _sla(user: User, scope: ReportScope) -> list[Table]:
     columns = ["priority"]
     rows = Figures(user, scope, "created_at", columns).rows(answered=count("answered"), met=count("met"))
     table = Table(
@@ -382,7 +384,7 @@ def _timing_aggregates(prefix: str, measure: str, column: str) -> dict[str, Any]
     }
 
 
-def _times(user: User, scope: Scope) -> list[Table]:
+def _times(user: User, scope: ReportScope) -> list[Table]:
     columns = ["priority"]
     tables = []
     for prefix, measure, column, moment, title, month_title in (
@@ -425,7 +427,7 @@ def _times(user: User, scope: Scope) -> list[Table]:
     return tables
 
 
-def _escalation(user: User, scope: Scope) -> list[Table]:
+def _escalation(user: User, scope: ReportScope) -> list[Table]:
     rows = Figures(user, scope, "closed_at", []).rows(
         closed=count("closed"), unescalated=count("unescalated")
     )
@@ -452,7 +454,7 @@ def _escalation(user: User, scope: Scope) -> list[Table]:
     return [table]
 
 
-def _advisors(user: User, scope: Scope) -> list[Table]:
+def _advisors(user: User, scope: ReportScope) -> list[Table]:
     columns = ["assigned_to"]
     by_opened = Figures(user, scope, "created_at", columns, by_month=False).rows(
         opened=count("opened"),
