@@ -338,6 +338,28 @@ class Case(models.Model):
                 condition=OPEN_CASE & Q(first_response_at__isnull=True),
                 name="case_first_response_due",
             ),
+            # The advisors' reports (cases/selectors/reports.py): a period of cases by the moment they were opened
+            # or closed, with every column the reports group and count by, read from the index alone rather than
+            # from the wide case rows.
+            models.Index(
+                fields=["created_at"],
+                include=[
+                    "id",
+                    "team",
+                    "case_type",
+                    "priority",
+                    "assigned_to",
+                    "first_response_met",
+                    "first_response_business_seconds",
+                ],
+                name="case_report_opened",
+            ),
+            models.Index(
+                fields=["closed_at"],
+                include=["id", "team", "case_type", "priority", "assigned_to", "resolution_business_seconds"],
+                condition=Q(closed_at__isnull=False),
+                name="case_report_closed",
+            ),
             # Free-text search of the case list (cases/search.py).
             GinIndex(fields=["search_vector"], name="case_search"),
             # SLA watch: open cases not yet answered, by due time.
@@ -487,6 +509,8 @@ class CaseEvent(models.Model):
             models.Index(fields=["case", "created_at"], name="caseevent_case_time"),
             # The inactivity rule (SPEC §8): a person's latest case activity.
             models.Index(fields=["actor", "created_at"], name="caseevent_actor_time"),
+            # The reports' "resolved without escalation": whether a case was ever escalated, one probe per case.
+            models.Index(fields=["case"], condition=Q(kind="case.escalated"), name="caseevent_escalated"),
         ]
 
     def __str__(self) -> str:

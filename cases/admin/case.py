@@ -9,13 +9,19 @@ from django.http import HttpRequest
 from cases.admin.contact_changes import ContactChangesMixin
 from cases.admin.opening import OpeningMixin
 from cases.admin.queues import QueueAdminMixin
+from cases.admin.reports import ReportDrilldownFilter, ReportsMixin
 from cases.admin.work import WorkPageMixin
 from cases.models import Case
 from contacts.access import is_advisor
 
 
 @admin.register(Case)
-class CaseAdmin(ContactChangesMixin, OpeningMixin, QueueAdminMixin, WorkPageMixin, admin.ModelAdmin):
+class CaseAdmin(
+    ContactChangesMixin, OpeningMixin, QueueAdminMixin, WorkPageMixin, ReportsMixin, admin.ModelAdmin
+):
+    # A report figure's link lists the cases it counts (cases/selectors/reports.py).
+    list_filter = [*QueueAdminMixin.list_filter, ReportDrilldownFilter]
+
     # Who may open the case list and the work pages is the advisor role, the check every action makes too. The
     # role's group holds the matching model permissions (contacts/roles.py); asking the role spares each page
     # loading every permission the person holds.

@@ -8,6 +8,7 @@ from playwright.sync_api import Page, expect
 from cases.casetypes import CaseType, Team
 from cases.models import Case, DevIssue, Disruption, Priority, SavedReply
 from cases.selectors.queues import QUEUES
+from cases.selectors.reports import REPORTS
 from cases.services import impact_assess, post_create
 from cases.tests.factories import CallerCaseFactory, submit_case
 from tests.browser.conftest import assert_accessible
@@ -80,6 +81,15 @@ def test_an_advisor_works_through_the_admin_pages_without_accessibility_or_csp_e
         assert widths[0] <= 1280, (queue, widths)
         assert widths[1] <= widths[2], (queue, widths)
     visit(page, f"{live_server.url}{queues}?queue=team&team={Team.CAMPUS_SUPPORT}")
+    for slug in REPORTS:
+        visit(page, live_server.url + reverse("admin:cases_case_report", args=[slug]))
+        # The report fits the 1280 px window.
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 1280, (slug, width)
+    # A figure of the last report leads to the case list of the cases it counts.
+    page.locator(".report-table td a").first.click()
+    expect(page.locator("#result_list")).to_be_visible()
+    assert_accessible(page)
     # The intermediate page of a bulk action.
     page.goto(f"{live_server.url}{queues}?queue=unassigned")
     page.locator("input.action-select").first.check()

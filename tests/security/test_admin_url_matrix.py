@@ -150,6 +150,8 @@ MATRIX: dict[str, tuple[str, ...]] = {
     "cases/case/<id>/work/<slug:action>/": (LOGIN, LOGIN, GET_REFUSED, GET_REFUSED),
     # The preview of a Modify Support Contacts case's change (its form applies it): advisors' work.
     "cases/case/<id>/contact-changes/": WORK,
+    # The advisors' reports and their CSV export (read-only; a staff account without the role gets a 403).
+    "cases/case/reports/<slug:report>/": WORK,
     # Saved replies are switched off, never deleted by advisors.
     **rows(
         "cases/savedreply",
@@ -275,6 +277,8 @@ def url_of(route: str, world: World) -> str:
     if route == "cases/case/<id>/contact-changes/":
         assert world.contact_change_case is not None
         return f"{PREFIX}cases/case/{world.contact_change_case.pk}/contact-changes/"
+    if route == "cases/case/reports/<slug:report>/":
+        return f"{PREFIX}cases/case/reports/volume/"
     if route == "contacts/user/<id>/password/":
         return f"{PREFIX}contacts/user/{world.objects['contacts/user'].pk}/password/"
     if "<id>" in route:
