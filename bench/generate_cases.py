@@ -18,8 +18,9 @@ Shape of the data (deterministic for a seed):
   for five districts.
 - Cases have the ten types, all statuses (about 60 % closed), modules, priorities, three years of dates, and
   subjects/descriptions/posts drawn from a school-software vocabulary, so searches match realistic shares.
-  15 % of posts are internal notes. Every Critical case has its on-call hour, and every tenth open case waits for
-  support's reply (the advisors' "Needs reply" queue).
+  15 % of posts are internal notes. The stored business durations to first response and to resolution are the
+  clock durations (the reports read them). Every Critical case has its on-call hour, and every tenth open case
+  waits for support's reply (the advisors' "Needs reply" queue).
 - The stored search vector is computed in SQL exactly as ``cases.search.index_case`` builds it (subject A,
   description B, public posts C); at the end a sample is re-indexed through ``index_case`` and compared.
 
@@ -464,7 +465,7 @@ def main() -> int:
             case_rows, post_rows = [], []
     timer.done(f"generate and COPY {case_id:,} cases and {post_id:,} posts to staging")
 
-    case_columns = ["id", "number", "district_id", "contact_id", "submitted_by_id", "case_type", "category", "team", "priority", "module_id", "subject", "description", "details", "status", "assigned_to_id", "first_response_due_at", "first_response_at", "first_response_met", "oncall_due_at", "awaiting_support_since", "created_at", "updated_at", "public_updated_at", "status_changed_at", "closed_at", "search_vector"]  # fmt: skip
+    case_columns = ["id", "number", "district_id", "contact_id", "submitted_by_id", "case_type", "category", "team", "priority", "module_id", "subject", "description", "details", "status", "assigned_to_id", "first_response_due_at", "first_response_at", "first_response_met", "first_response_business_seconds", "resolution_business_seconds", "oncall_due_at", "awaiting_support_since", "created_at", "updated_at", "public_updated_at", "status_changed_at", "closed_at", "search_vector"]  # fmt: skip
     check_columns("cases_case", case_columns)
     post_columns = ["id", "case_id", "author_id", "body", "is_internal", "created_at"]
     check_columns("cases_post", post_columns)
@@ -477,6 +478,9 @@ def main() -> int:
             "c.priority, c.module_id, c.subject, c.description, '{}'::jsonb, c.status, c.assigned_to_id, "
             "c.first_response_due_at, c.first_response_at, "
             "CASE WHEN c.first_response_at IS NULL THEN NULL ELSE true END, "
+            # The reports read stored business durations; the clock time stands in for them here.
+            "extract(epoch FROM c.first_response_at - c.created_at)::int, "
+            "extract(epoch FROM c.closed_at - c.created_at)::int, "
             # A Critical case's on-call hour; every tenth open case waits for support's reply since its last change.
             "CASE WHEN c.priority = 1 THEN c.created_at + interval '1 hour' END, "
             "CASE WHEN c.status <> 'closed' AND c.number % 10 = 0 THEN c.updated_at END, "

@@ -18,7 +18,8 @@ What it does, in this order:
    warm-up rounds), each given as a ratio to the floor of the same run; then the floor and the search with
    ``--connections`` concurrent clients for ``--duration`` seconds (wrk; ``--connections 0`` skips it).
 
-Budget, one request at a time (median): the search at most 15 times the floor, every admin page at most 10 times.
+Budget, one request at a time (median): the search at most 15 times the floor, every admin page at most 10 times,
+every report page (its default: the last 12 months) at most 25 times.
 Prints a table, writes bench/results/workbench.json and .md (``--label`` names another run, e.g. of older code
 served with ``--source``), and exits with status 1 if a page misses its budget.
 """
@@ -82,6 +83,8 @@ RESULTS = ROOT / "bench" / "results"
 EXPLAIN = ROOT / "bench" / "explain"
 SEARCH_BUDGET = 15  # times the floor, median, one request at a time
 PAGE_BUDGET = 10
+REPORT_BUDGET = 25
+REPORTS = ["volume", "sla", "times", "escalation", "advisors"]
 QUEUES = ["mine", "unassigned", "needs_reply", "waiting", "due", "critical"]
 
 
@@ -106,12 +109,18 @@ def scenarios(case_pk: int) -> list[Scenario]:
         Scenario("queue_team", "admin: queue of a team (technical services)", "advisor", [f"{admin}?queue=team&team=technical_services"]),
         Scenario("case_work_page", "admin: work page of the case with the most posts", "advisor", [f"{admin}{case_pk}/change/"]),
     ]  # fmt: skip
+    plan += [
+        Scenario(f"report_{name}", f"admin: report {name}, the last 12 months", "advisor", [f"{admin}reports/{name}/"])
+        for name in REPORTS
+    ]  # fmt: skip
     return plan
 
 
 def budget(scenario: Scenario) -> int | None:
     if scenario.key == "floor":
         return None
+    if scenario.key.startswith("report_"):
+        return REPORT_BUDGET
     return SEARCH_BUDGET if scenario.key == "search" else PAGE_BUDGET
 
 
@@ -242,7 +251,7 @@ def main() -> int:
         "sequential_requests": args.requests,
         "concurrent": {"tool": "wrk -t2", "connections": args.connections, "duration_s": args.duration},
         "busiest_case": {"pk": case_pk, "number": case_number, "posts": case_posts},
-        "budget_x_floor": {"search": SEARCH_BUDGET, "admin pages": PAGE_BUDGET},
+        "budget_x_floor": {"search": SEARCH_BUDGET, "admin pages": PAGE_BUDGET, "reports": REPORT_BUDGET},
         "results": results,
         "skipped": skipped,
         "all_budgets_met": met,
