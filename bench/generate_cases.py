@@ -342,7 +342,7 @@ def main() -> int:
         return user_id
 
     def add_membership(user_id: int, district_id: int, role: str) -> None:
-        memberships.append((user_id, district_id, role, True, NOW, NOW))
+        memberships.append((user_id, district_id, role, "[]", True, NOW, NOW))
         if role != "read_only":
             authorized[district_id].append(user_id)
 
@@ -364,7 +364,7 @@ def main() -> int:
     user_columns = ["id", "password", "is_superuser", "email", "first_name", "last_name", "title", "phone", "is_active", "is_staff", "date_joined"]  # fmt: skip
     check_columns("contacts_user", user_columns)
     copy_rows("contacts_user", user_columns, users)
-    membership_columns = ["user_id", "district_id", "role", "is_active", "created_at", "updated_at"]
+    membership_columns = ["user_id", "district_id", "role", "areas", "is_active", "created_at", "updated_at"]
     check_columns("contacts_membership", membership_columns)
     copy_rows("contacts_membership", membership_columns, memberships)
     with connection.cursor() as cursor:
