@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.html import escape
 
-from cases.models import Case, CaseEvent, DevIssue, Release
+from cases.models import OPEN_CASE, Case, CaseEvent, DevIssue, Release
 from cases.services.common import lock_case, modified, record_event, require_advisor, resolve_now
 from cases.services.notify import notify_change
 from cases.services.posts import public_post, record_first_response
@@ -221,7 +221,7 @@ def fan_out_problem(case: Case, issue: DevIssue, release_name: str) -> tuple[str
 
 
 def open_linked_cases_exist(issue: DevIssue) -> bool:
-    return Case.objects.filter(dev_issue=issue).exclude(status=Status.CLOSED).exists()
+    return Case.objects.filter(OPEN_CASE, dev_issue=issue).exists()
 
 
 def dev_issue_release(

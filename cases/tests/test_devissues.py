@@ -1,7 +1,5 @@
 """Development issues are recorded through ``cases.devissues.dev_issue_save``, in the admin too."""
 
-import threading
-
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
@@ -18,6 +16,7 @@ from cases.workflow import Status
 from contacts.models import Role
 from contacts.tests.factories import DistrictFactory, MembershipFactory, UserFactory
 from outbox.models import OutboundEmail
+from tests.helpers import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -425,29 +424,6 @@ def test_a_contact_posting_while_the_fan_out_runs_loses_nothing(personas, monkey
     again = dev_issue_release(actor=personas.advisor, issue=issue, release_name="2026.12")
     assert (len(again.moved), len(again.already)) == (0, 2)
     assert row_counts() == before
-
-
-def run_together(*calls):
-    """Run the calls in threads released at the same moment; each returns ("ok", value) or ("error", exc)."""
-    barrier = threading.Barrier(len(calls))
-    results = [("missing", None)] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = ("ok", call())
-        except Exception as exc:
-            results[index] = ("error", exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 def test_an_issue_fixed_in_one_release_is_not_marked_again_with_another(client, personas):

@@ -28,6 +28,7 @@ from contacts.models import Membership
 from contacts.tests.factories import AdvisorFactory
 from outbox.models import OutboundEmail
 from portal.lib import businesstime
+from tests.helpers import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -638,29 +639,6 @@ def test_a_closed_case_cannot_be_assigned(personas, case_in):
 
 
 # --- two transitions at the same moment -----------------------------------------------------------------------
-
-
-def run_together(*calls: Callable[[], Any]) -> list[tuple[str, Any]]:
-    """Run the calls in threads released at the same moment; each returns ("ok", value) or ("error", exc)."""
-    barrier = threading.Barrier(len(calls))
-    results: list[tuple[str, Any]] = [("missing", None)] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = ("ok", call())
-        except Exception as exc:
-            results[index] = ("error", exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 @pytest.fixture

@@ -3,13 +3,11 @@ writes nothing; losing access to a district takes the person off its cases' noti
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 
 from cases.models import CaseEvent, Recipient
 from cases.tests.factories import CaseFactory
@@ -21,6 +19,7 @@ from contacts.services import (
     membership_set_active,
 )
 from contacts.tests.factories import AdvisorFactory, DistrictFactory, MembershipFactory, UserFactory
+from tests.helpers import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -308,29 +307,6 @@ def test_an_administrator_deactivates_a_staff_account_but_not_their_own(personas
 
 
 # --- two changes at the same moment -------------------------------------------------------------------------------
-
-
-def run_together(*calls: Callable[[], Any]) -> list[tuple[str, Any]]:
-    """Run the calls in threads released at the same moment; each returns ("ok", value) or ("error", exc)."""
-    barrier = threading.Barrier(len(calls))
-    results: list[tuple[str, Any]] = [("missing", None)] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = ("ok", call())
-        except Exception as exc:
-            results[index] = ("error", exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 @pytest.mark.django_db(transaction=True)
