@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "cases",
     "outbox",
     "notifications",
+    "jobs",
     "surveys",
 ]
 

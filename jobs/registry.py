@@ -1,0 +1,60 @@
+"""The scheduled jobs (SPEC §8) as data: what each one selects as due and how it handles one due row.
+
+An app declares its jobs in its ``jobs.py`` with ``register(Job(...))``; ``jobs.runner.run`` runs one by name
+(the Celery task beat calls, ``manage.py run_job``, the admin's "run now"). The contract every job keeps
+(DESIGN §2 rule 4):
+
+* ``due(now)`` returns the rows due at ``now``, oldest due moment first, from a stored and indexed due moment
+  (``due_field``): a run reads only due rows, whatever happened to beat.
+* ``handle(pk, now)`` handles one row in its own durable transaction: claim it (``select_for_update(
+  skip_locked=True)`` or a conditional update), re-check inside the lock that it is still due, act through
+  the services, record the effect under a unique constraint. It returns a short description of what it did,
+  or ``None`` when it did nothing (another process holds or already did the row, or it is no longer due). It
+  raises on failure; the transaction rolls back and the runner records the error and goes on.
+* ``describe(row, now)`` says what ``handle`` would do, for ``--dry-run``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Model, QuerySet
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str  # the command's argument and the beat entry's: lower-case words joined by hyphens
+    title: str  # as ops read it: "3x10 follow-up"
+    summary: str  # one sentence: what it does
+    every: timedelta  # beat's fixed interval (no local-time crontabs: Celery's daylight-saving bugs)
+    due: Callable[[datetime], QuerySet[Any]]
+    due_field: str  # the stored due moment in ``due``'s rows, for the oldest due row's lag
+    handle: Callable[[Any, datetime], str | None]
+    describe: Callable[[Model, datetime], str]
+    batch: int = 10_000  # a run handles at most this many rows; the next run takes the rest
+
+
+JOBS: dict[str, Job] = {}
+
+
+class UnknownJobError(LookupError):
+    def __init__(self, name: str) -> None:
+        known = ", ".join(sorted(JOBS)) or "none"
+        super().__init__(f"There is no job called {name!r}. The jobs are: {known}.")
+
+
+def register(job: Job) -> Job:
+    if job.name in JOBS and JOBS[job.name] != job:
+        raise ValueError(f"Two jobs are called {job.name!r}.")
+    JOBS[job.name] = job
+    return job
+
+
+def get_job(name: str) -> Job:
+    try:
+        return JOBS[name]
+    except KeyError:
+        raise UnknownJobError(name) from None
