@@ -12,13 +12,15 @@ An app declares its jobs in its ``jobs.py`` with ``register(Job(...))``; ``jobs.
   or ``None`` when it did nothing (another process holds or already did the row, or it is no longer due). It
   raises on failure; the transaction rolls back and the runner records the error and goes on.
 * ``describe(row, now)`` says what ``handle`` would do, for ``--dry-run``.
+
+How often beat runs each job is in ``portal/celery.py`` (``JOB_INTERVALS``), with the rest of the schedule.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Model, QuerySet
@@ -29,7 +31,6 @@ class Job:
     name: str  # the command's argument and the beat entry's: lower-case words joined by hyphens
     title: str  # as ops read it: "3x10 follow-up"
     summary: str  # one sentence: what it does
-    every: timedelta  # beat's fixed interval (no local-time crontabs: Celery's daylight-saving bugs)
     due: Callable[[datetime], QuerySet[Any]]
     due_field: str  # the stored due moment in ``due``'s rows, for the oldest due row's lag
     handle: Callable[[Any, datetime], str | None]

@@ -42,7 +42,6 @@ def toy() -> Iterator[Job]:
             name="toy",
             title="Toy",
             summary="Marks stand-in rows done.",
-            every=timedelta(minutes=5),
             due=lambda now: JobRun.objects.filter(
                 job="source", finished_at__isnull=True, evaluated_at__lte=now
             ).order_by("evaluated_at"),
@@ -124,3 +123,12 @@ def test_the_command_fails_when_a_row_failed(toy: Job) -> None:
     rows(NOW, broken=True)
     with pytest.raises(CommandError, match="1 row\\(s\\) failed"):
         call_command("run_job", "toy", "--now", "2026-12-07T09:00-06:00", stdout=StringIO())
+
+
+def test_beat_runs_every_registered_job_and_nothing_else() -> None:
+    from portal.celery import JOB_INTERVALS, app
+
+    assert set(JOB_INTERVALS) == set(JOBS) - {"toy"}
+    for name in JOBS:
+        if name != "toy":
+            assert app.conf.beat_schedule[f"job-{name}"]["args"] == (name,)
