@@ -18,7 +18,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import redis
 from celery.beat import PersistentScheduler
@@ -57,7 +57,10 @@ def live_beats(connection: redis.Redis | None = None) -> list[Beat]:
     Redis cannot be asked."""
     connection = connection or client()
     now = _server_time(connection)
-    entries = connection.zrangebyscore(PRESENCE_KEY, now - PRESENCE_TTL, "+inf", withscores=True)
+    entries = cast(
+        "list[tuple[bytes, float]]",
+        connection.zrangebyscore(PRESENCE_KEY, now - PRESENCE_TTL, "+inf", withscores=True),
+    )
     return [
         Beat(member=member.decode(), seen=datetime.fromtimestamp(score, UTC)) for member, score in entries
     ]
@@ -125,7 +128,7 @@ class PresenceScheduler(PersistentScheduler):
         self.presence = Presence()
         super().__init__(*args, **kwargs)
         # Wake up often enough to keep the entry fresh, whatever the next job's interval.
-        self.max_interval = min(self.max_interval, PRESENCE_REFRESH)
+        self.max_interval: float = min(cast("float", self.max_interval), PRESENCE_REFRESH)
 
     def setup_schedule(self) -> None:
         super().setup_schedule()
