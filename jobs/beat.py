@@ -24,10 +24,14 @@ import redis
 from celery.beat import PersistentScheduler
 from django.conf import settings
 
+from portal.celery import SCALE
+
 logger = logging.getLogger(__name__)
 
 PRESENCE_KEY = "portal:beats"
-PRESENCE_REFRESH = 10.0  # seconds between two refreshes, at most: beat wakes up at least this often
+# Seconds between two refreshes, at most: beat wakes up at least this often. Scaled with the schedule's
+# intervals (``JOB_INTERVAL_SCALE``, the fault tests' fast beat), down to one second.
+PRESENCE_REFRESH = 10.0 * max(SCALE, 0.1)
 PRESENCE_TTL = 3 * PRESENCE_REFRESH  # an entry older than this is a beat that stopped
 WARN_AGAIN_AFTER = 600.0  # while two beats run, the warning is repeated this often
 
