@@ -33,8 +33,8 @@ class JobRun(models.Model):
             models.Index(fields=["job", "-started_at"], name="jobrun_job_latest_idx"),
             # The list of runs, newest first, unfiltered.
             models.Index(fields=["-started_at"], name="jobrun_latest_idx"),
-            # The ops page: the recent runs that failed (few), without reading the others.
-            models.Index(fields=["-started_at"], condition=Q(failed__gt=0), name="jobrun_failed_idx"),
+            # The ops page: each job's recent runs that failed (few), without reading the others.
+            models.Index(fields=["job", "-started_at"], condition=Q(failed__gt=0), name="jobrun_failed_idx"),
         ]
 
     def __str__(self) -> str:

@@ -70,25 +70,32 @@ class Beats:
     error: str = ""  # Redis could not be asked
 
 
+def _per_job(parts: list[QuerySet[JobRun]]) -> QuerySet[JobRun] | list[JobRun]:
+    """One query for a few runs of every job: the parts joined by ``UNION ALL``."""
+    if not parts:
+        return []
+    return parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+
+
 def last_runs() -> dict[str, JobRun]:
     """The latest run of every registered job, in one query (each part reads the job's newest index entry)."""
-    names = sorted(JOBS)
-    if not names:
-        return {}
-    parts: list[QuerySet[JobRun]] = [
-        JobRun.objects.filter(job=name).order_by("-started_at")[:1] for name in names
-    ]
-    query = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-    return {run.job: run for run in query}
+    parts = [JobRun.objects.filter(job=name).order_by("-started_at")[:1] for name in sorted(JOBS)]
+    return {run.job: run for run in _per_job(parts)}
 
 
 def recent_failed_runs(now: datetime) -> dict[str, list[JobRun]]:
+    """The latest failed runs of every job in the last week, a few each, in one query (the partial index of
+    failed runs: a job that fails every minute does not hide another's failures)."""
+    since = now - FAILURES_SINCE
+    parts = [
+        JobRun.objects.filter(job=name, failed__gt=0, started_at__gte=since).order_by("-started_at")[
+            :RECENT_FAILURES
+        ]
+        for name in sorted(JOBS)
+    ]
     runs: dict[str, list[JobRun]] = {}
-    failed = JobRun.objects.filter(failed__gt=0, started_at__gte=now - FAILURES_SINCE).order_by("-started_at")
-    for run in failed[: RECENT_FAILURES * max(len(JOBS), 1) * 4]:
-        kept = runs.setdefault(run.job, [])
-        if len(kept) < RECENT_FAILURES:
-            kept.append(run)
+    for run in sorted(_per_job(parts), key=lambda run: run.started_at, reverse=True):
+        runs.setdefault(run.job, []).append(run)
     return runs
 
 

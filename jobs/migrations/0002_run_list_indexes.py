@@ -16,6 +16,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='jobrun',
-            index=models.Index(condition=models.Q(('failed__gt', 0)), fields=['-started_at'], name='jobrun_failed_idx'),
+            index=models.Index(condition=models.Q(('failed__gt', 0)), fields=['job', '-started_at'], name='jobrun_failed_idx'),
         ),
     ]
