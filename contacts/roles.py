@@ -43,6 +43,8 @@ ADVISOR_MODEL_PERMISSIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("cases", "savedreply"): ("view", "add", "change"),
     # "Retry now" on the e-mail outbox; the rows themselves are read-only for everyone.
     ("outbox", "outboundemail"): ("view", "change"),
+    # The scheduled jobs' runs and the ops page (read-only; "Run now" is administrators' only).
+    ("jobs", "jobrun"): ("view",),
 }
 
 

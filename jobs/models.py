@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 
 
 class JobRun(models.Model):
@@ -30,6 +31,10 @@ class JobRun(models.Model):
         indexes = [
             # The ops page: each job's latest runs.
             models.Index(fields=["job", "-started_at"], name="jobrun_job_latest_idx"),
+            # The list of runs, newest first, unfiltered.
+            models.Index(fields=["-started_at"], name="jobrun_latest_idx"),
+            # The ops page: each job's recent runs that failed (few), without reading the others.
+            models.Index(fields=["job", "-started_at"], condition=Q(failed__gt=0), name="jobrun_failed_idx"),
         ]
 
     def __str__(self) -> str:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class Job:
     due: Callable[[datetime], QuerySet[Any]]
     due_field: str  # the stored due moment in ``due``'s rows, for the oldest due row's lag
     handle: Callable[[Any, datetime], str | None]
-    describe: Callable[[Model, datetime], str]
+    describe: Callable[[Any, datetime], str]  # a row of ``due``
     batch: int = 10_000  # a run handles at most this many rows; the next run takes the rest
 
 

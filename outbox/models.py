@@ -65,7 +65,7 @@ class OutboundEmail(models.Model):
         verbose_name_plural = "outbound e-mails"
         ordering = ["-created_at"]
         indexes = [
-            # The "email outbox" job (outbox.tasks.sweep_outbox → services.sweep) claims pending rows
+            # The "email-outbox" job (outbox/jobs.py → services.due, send_due) claims pending rows
             # that are due, oldest first: WHERE status = 'pending' AND next_attempt_at <= now ORDER BY
             # next_attempt_at. Sent and dead rows, the vast majority, stay out of the index.
             models.Index(

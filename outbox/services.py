@@ -1,10 +1,11 @@
-"""The e-mail outbox service: queue an e-mail inside the caller's transaction, deliver it, sweep what is due.
+"""The e-mail outbox service: queue an e-mail inside the caller's transaction, deliver it, resend what is due.
 
 * ``enqueue_email`` renders the message and writes one ``OutboundEmail`` row in the caller's transaction, then
   asks Celery (on commit) to deliver it right away.
 * ``deliver`` sends one pending row by id: the ``deliver_email`` task.
-* ``sweep`` sends every pending row that is due, one claimed row at a time: the "email outbox" job
-  (``sweep_outbox`` task, ``send_queued_email`` command, SPEC §8).
+* ``due`` and ``send_due`` are the "email-outbox" job (``outbox/jobs.py``, SPEC §8): the sweep that sends
+  every pending row whose next attempt has come, run by the job runner like every scheduled job (beat every
+  minute, ``manage.py run_job email-outbox``).
 
 Every delivery claims its row with ``SELECT … FOR NO KEY UPDATE SKIP LOCKED`` filtered on ``status='pending'``
 in its own durable transaction, sends while holding the lock, and records the outcome before committing. A
@@ -19,7 +20,6 @@ from __future__ import annotations
 import enum
 import logging
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -41,10 +41,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_ATTEMPTS = 10  # settings.OUTBOX_MAX_ATTEMPTS overrides
-SWEEP_BATCH_SIZE = 100
-# A sweep stops after this many failures in a row: the mail server is probably down, and every further row
-# would wait for a timeout and burn one of its attempts. The rows stay due for the next sweep.
-SWEEP_STOP_AFTER_FAILURES = 5
 BACKOFF_CAP = timedelta(hours=1)
 ERROR_MAX_LENGTH = 2000
 STATUS = OutboundEmail.Status
@@ -62,23 +58,6 @@ class Delivery(enum.StrEnum):
     DEAD = "dead"  # failed for the last time
     CANCELLED = "cancelled"  # not sent: the recipient was deactivated or deleted after it was queued
     SKIPPED = "skipped"  # not pending (already sent or dead), or another worker holds it
-
-
-@dataclass
-class SweepResult:
-    sent: int = 0
-    retrying: int = 0
-    dead: int = 0
-    cancelled: int = 0
-    stopped_early: bool = False
-
-    def count(self, outcome: Delivery) -> None:
-        if outcome is not Delivery.SKIPPED:
-            setattr(self, outcome.value, getattr(self, outcome.value) + 1)
-
-    @property
-    def failed(self) -> int:
-        return self.retrying + self.dead
 
 
 # --- queueing ---------------------------------------------------------------------------------------------
@@ -200,33 +179,24 @@ def deliver(email_id: uuid.UUID | str, *, now: datetime | None = None) -> Delive
         return _attempt(email, now=now or timezone.now())
 
 
-def sweep(*, limit: int = SWEEP_BATCH_SIZE, now: datetime | None = None) -> SweepResult:
-    """Deliver pending e-mails whose ``next_attempt_at`` has come, oldest first, at most ``limit``.
+def due(now: datetime) -> QuerySet[OutboundEmail]:
+    """Pending e-mails whose next attempt has come, oldest first: the "email-outbox" job's due rows, read
+    through the partial index ``outbox_pending_due_idx``."""
+    return OutboundEmail.objects.filter(status=STATUS.PENDING, next_attempt_at__lte=now).order_by(
+        "next_attempt_at"
+    )
 
-    Each row is claimed, sent and recorded in its own transaction; rows another worker holds are skipped,
-    so two sweeps at once share the work and send nothing twice.
-    """
-    moment = now or timezone.now()
-    result = SweepResult()
-    failures_in_a_row = 0
-    for _ in range(limit):
-        with transaction.atomic(durable=True):
-            email = _claim(
-                OutboundEmail.objects.filter(next_attempt_at__lte=moment).order_by("next_attempt_at")
-            )
-            if email is None:
-                break
-            outcome = _attempt(email, now=moment)
-        result.count(outcome)
-        if outcome in (Delivery.RETRYING, Delivery.DEAD):
-            failures_in_a_row += 1
-            if failures_in_a_row >= SWEEP_STOP_AFTER_FAILURES:
-                logger.warning("Outbox sweep stopped after %d failures in a row.", failures_in_a_row)
-                result.stopped_early = True
-                break
-        else:
-            failures_in_a_row = 0
-    return result
+
+def send_due(email_id: uuid.UUID | str, *, now: datetime) -> tuple[Delivery, OutboundEmail | None]:
+    """Attempt one e-mail if it is still pending and due at ``now``: one row of the "email-outbox" job
+    (``outbox/jobs.py``), which runs them oldest first and stops after failures in a row. Claimed, sent and
+    recorded in its own transaction; a row another worker holds, or one sent or rescheduled since the run
+    listed it, is skipped. Returns the outcome and the row as recorded (``None`` when skipped)."""
+    with transaction.atomic(durable=True):
+        email = _claim(due(now).filter(pk=email_id))
+        if email is None:
+            return Delivery.SKIPPED, None
+        return _attempt(email, now=now), email
 
 
 def _claim(queryset: QuerySet[OutboundEmail]) -> OutboundEmail | None:

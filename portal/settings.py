@@ -197,7 +197,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEVELOPMENT
 WHITENOISE_AUTOREFRESH = DEVELOPMENT
 
-# E-mail (Django 6.1 MAILERS). MAIL_BACKEND: smtp (default outside DEVELOPMENT), console, or file.
+# E-mail (Django 6.1 MAILERS). MAIL_BACKEND: smtp (default outside DEVELOPMENT), console, or file (one file
+# per connection in MAIL_FILE_PATH: what the fault tests count across processes). A dotted path names a backend
+# class that takes the file backend's options (the fault tests' slow one).
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Support Case Portal <support-portal@example.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 _mail_backend = env_str("MAIL_BACKEND", "console" if DEVELOPMENT else "smtp")
@@ -217,15 +219,19 @@ if _mail_backend == "smtp":
     }
 elif _mail_backend == "console":
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
-elif _mail_backend == "file":
+elif _mail_backend == "file" or "." in _mail_backend:
     MAILERS = {
         "default": {
-            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend"
+            if _mail_backend == "file"
+            else _mail_backend,
             "OPTIONS": {"file_path": env_str("MAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))},
         }
     }
 else:
-    raise ImproperlyConfigured(f"MAIL_BACKEND={_mail_backend!r} is not one of smtp, console, file.")
+    raise ImproperlyConfigured(
+        f"MAIL_BACKEND={_mail_backend!r} is not one of smtp, console, file (or a backend's dotted path)."
+    )
 
 # Celery: broker is Redis; beat's schedule is code (portal/celery.py).
 CELERY_BROKER_URL = REDIS_URL
@@ -236,6 +242,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
+# Beat registers itself in Redis and warns when another beat runs (jobs/beat.py).
+CELERY_BEAT_SCHEDULER = "jobs.beat:PresenceScheduler"
 
 # Product settings (SPEC): shown where the spec says, nowhere else.
 SUPPORT_PHONE = env_str("SUPPORT_PHONE", "1-800-555-0142")

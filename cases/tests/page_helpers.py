@@ -22,8 +22,8 @@ from cases.models import Attachment, Case, CaseEvent, Post, Recipient
 from cases.tests.factories import put_in_status, submit_case
 from cases.workflow import Status
 from contacts.models import User
+from jobs.tasks import run_job
 from outbox.models import OutboundEmail
-from outbox.tasks import sweep_outbox
 
 
 @pytest.fixture(autouse=True, name="private_media")
@@ -83,7 +83,7 @@ def counts() -> dict[str, int]:
 def deliver_mail() -> list[mail.EmailMessage]:
     """Send what the outbox holds, as the sweep job would, and return the messages sent."""
     mail.outbox.clear()
-    sweep_outbox()
+    run_job("email-outbox")
     return list(mail.outbox)
 
 

@@ -9,16 +9,18 @@ from io import StringIO
 import pytest
 import time_machine
 from django.core import mail
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from kombu.exceptions import OperationalError
 
+from jobs import runner
+from jobs.models import JobRun
 from outbox import services
 from outbox.models import OutboundEmail
 from outbox.services import Delivery, OutboxError, enqueue_email
 from outbox.tasks import deliver_email, sweep_outbox
 from outbox.tests.conftest import FAILING_MAILER
-from portal.celery import app
+from portal.celery import JOB_INTERVALS, app
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +31,12 @@ Status = OutboundEmail.Status
 
 class Boom(Exception):
     pass
+
+
+def sweep(*, limit: int | None = None) -> JobRun:
+    """The "email-outbox" job, once, at the current time: ``done`` counts the e-mails it sent (or dropped for
+    a deactivated account), ``failed`` the attempts that failed."""
+    return runner.run("email-outbox", limit=limit)
 
 
 # --- queueing ---------------------------------------------------------------------------------------------
@@ -102,7 +110,7 @@ def test_mail_to_a_plain_address_is_queued_once_and_sent_with_its_message_id(per
 def test_mail_to_a_plain_address_is_not_cancelled_like_a_deleted_account(personas):
     """No account stands behind it: nothing to be deactivated, and a missing recipient is not a deleted one."""
     email = queue_to_address("oncall@queues.example.org")
-    assert services.sweep().sent == 1
+    assert sweep().done == 1
     email.refresh_from_db()
     assert email.status == Status.SENT
 
@@ -210,17 +218,17 @@ def test_delivering_the_same_email_twice_sends_once(personas, queue):
     email = queue(personas.support)
     assert deliver_email(str(email.pk)) == "sent"
     assert deliver_email(str(email.pk)) == "skipped"
-    assert services.sweep().sent == 0
+    assert sweep().done == 0
     assert len(mail.outbox) == 1
 
 
 def test_sweep_sends_what_is_due_and_a_second_sweep_sends_nothing(personas, queue):
     queue(personas.support)
     queue(personas.technical)
-    first = services.sweep()
-    second = sweep_outbox()
-    assert first.sent == 2
-    assert second == {"sent": 0, "retrying": 0, "dead": 0, "cancelled": 0}
+    first = sweep()
+    second = sweep_outbox()  # the task name beat used before: the same job
+    assert (first.due, first.done, first.failed) == (2, 2, 0)
+    assert second == {"due": 0, "done": 0, "skipped": 0, "failed": 0}
     assert len(mail.outbox) == 2
     assert set(OutboundEmail.objects.values_list("status", flat=True)) == {Status.SENT}
 
@@ -228,8 +236,8 @@ def test_sweep_sends_what_is_due_and_a_second_sweep_sends_nothing(personas, queu
 def test_sweep_respects_its_batch_size(personas, queue):
     for n in range(3):
         queue(personas.support, key=f"case-{n}")
-    assert services.sweep(limit=2).sent == 2
-    assert services.sweep(limit=2).sent == 1
+    assert sweep(limit=2).done == 2
+    assert sweep(limit=2).done == 1
 
 
 def test_a_person_deactivated_after_queueing_gets_nothing(personas, queue):
@@ -241,7 +249,7 @@ def test_a_person_deactivated_after_queueing_gets_nothing(personas, queue):
     email.refresh_from_db()
     assert email.status == Status.DEAD
     assert "deactivated" in email.last_error
-    assert services.sweep().sent == 0
+    assert sweep().done == 0
 
 
 @pytest.mark.django_db(transaction=True)
@@ -264,12 +272,12 @@ def test_a_row_another_worker_is_sending_is_skipped_not_sent_twice(personas, que
     try:
         assert locked.wait(timeout=10)
         assert services.deliver(email.pk) is Delivery.SKIPPED
-        assert services.sweep().sent == 0
+        assert sweep().done == 0
     finally:
         release.set()
         worker.join()
     assert mail.outbox == []
-    assert services.sweep().sent == 1
+    assert sweep().done == 1
     assert len(mail.outbox) == 1
 
 
@@ -294,19 +302,19 @@ def test_smtp_failure_leaves_the_row_pending_with_backoff(personas, queue, setti
     assert "attempt 1 failed" in caplog.text
 
     with time_machine.travel(T0 + timedelta(seconds=59), tick=False):
-        assert services.sweep().failed == 0  # not due yet
+        assert sweep().failed == 0  # not due yet
     email.refresh_from_db()
     assert email.attempts == 1
 
     with time_machine.travel(T0 + timedelta(minutes=1), tick=False):
-        assert services.sweep().retrying == 1
+        assert sweep().failed == 1
     email.refresh_from_db()
     assert email.attempts == 2
     assert email.next_attempt_at == T0 + timedelta(minutes=1 + 2)
 
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     with time_machine.travel(T0 + timedelta(minutes=3), tick=False):
-        assert services.sweep().sent == 1
+        assert sweep().done == 1
     email.refresh_from_db()
     assert (email.status, email.attempts, email.sent_at) == (Status.SENT, 3, T0 + timedelta(minutes=3))
     assert len(mail.outbox) == 1
@@ -318,30 +326,36 @@ def test_after_the_last_attempt_the_email_is_dead_and_logged(personas, queue, se
     moment = T0
     with time_machine.travel(moment, tick=False):
         email = queue(personas.support)
-    outcomes = []
+    errors = []
     for _ in range(3):
         with time_machine.travel(moment, tick=False):
-            result = services.sweep()
-            outcomes.append((result.retrying, result.dead))
+            result = sweep()
+            assert result.failed == 1
+            errors.append(result.failures[0]["error"])
         email.refresh_from_db()
         moment = email.next_attempt_at
-    assert outcomes == [(1, 0), (1, 0), (0, 1)]
+    assert "(attempt 1; next at " in errors[0]
+    assert "(attempt 2; next at " in errors[1]
+    assert errors[2] == (
+        "DeliveryFailed: SMTPException: 421 4.3.2 Service not available, try again later "
+        "(failed permanently after 3 attempts)"
+    )
     assert (email.status, email.attempts) == (Status.DEAD, 3)
     assert "failed permanently after 3 attempts" in caplog.text
     assert any(r.levelno == logging.ERROR for r in caplog.records)
     with time_machine.travel(moment + timedelta(days=1), tick=False):
-        assert services.sweep().failed == 0
+        assert sweep().failed == 0
     assert mail.outbox == []
 
 
 def test_a_sweep_stops_early_when_the_mail_server_is_down(personas, queue, settings):
     settings.MAILERS = FAILING_MAILER
     with time_machine.travel(T0, tick=False):
-        for n in range(services.SWEEP_STOP_AFTER_FAILURES + 2):
+        for n in range(runner.STOP_AFTER_FAILURES + 2):
             queue(personas.support, key=f"case-{n}")
-        result = services.sweep()
+        result = sweep()
     assert result.stopped_early
-    assert result.retrying == services.SWEEP_STOP_AFTER_FAILURES
+    assert result.failed == runner.STOP_AFTER_FAILURES
     assert OutboundEmail.objects.filter(attempts=0).count() == 2
 
 
@@ -379,7 +393,7 @@ def test_retry_now_revives_dead_and_hurries_pending_but_never_resends_sent(perso
     assert (dead.status, dead.attempts, dead.next_attempt_at) == (Status.PENDING, 0, later)
     assert (waiting.status, waiting.attempts, waiting.next_attempt_at) == (Status.PENDING, 1, later)
     with time_machine.travel(later, tick=False):
-        assert services.sweep().sent == 2
+        assert sweep().done == 2
     assert len(mail.outbox) == 3  # sent once each
 
 
@@ -400,7 +414,7 @@ def test_a_broker_outage_on_commit_neither_fails_nor_loses_the_email(
     assert "the outbox sweep will send it" in caplog.text
     email.refresh_from_db()
     assert email.status == Status.PENDING
-    assert services.sweep().sent == 1
+    assert sweep().done == 1
     assert len(mail.outbox) == 1
 
 
@@ -412,7 +426,7 @@ def test_a_broker_outage_after_a_real_commit_keeps_the_change_and_the_email(
     email = queue(personas.support)  # commits for real; the on_commit callback runs and must not raise
     assert "the outbox sweep will send it" in caplog.text
     assert OutboundEmail.objects.get(pk=email.pk).status == Status.PENDING
-    call_command("send_queued_email", stdout=StringIO())
+    call_command("run_job", "email-outbox", stdout=StringIO())
     assert len(mail.outbox) == 1
 
 
@@ -431,10 +445,10 @@ def test_the_commit_hands_the_id_to_the_delivery_task(
 
 def test_beat_runs_the_outbox_sweep_every_minute():
     app.loader.import_default_modules()
-    [entry] = [e for e in app.conf.beat_schedule.values() if e["task"] == "outbox.tasks.sweep_outbox"]
-    assert entry["schedule"] == 60.0
-    assert "outbox.tasks.sweep_outbox" in app.tasks
+    assert JOB_INTERVALS["email-outbox"] == 60.0
+    assert app.conf.beat_schedule["job-email-outbox"]["args"] == ("email-outbox",)
     assert "outbox.tasks.deliver_email" in app.tasks
+    assert "outbox.tasks.sweep_outbox" in app.tasks  # a tick queued under the old name still runs
     assert "heartbeat" in app.conf.beat_schedule
 
 
@@ -442,12 +456,35 @@ def test_the_command_sends_what_is_due_and_says_how_many(personas, queue, settin
     queue(personas.support)
     queue(personas.technical)
     out = StringIO()
-    call_command("send_queued_email", stdout=out)
-    assert out.getvalue().startswith("Sent 2, failed 0 ")
+    call_command("run_job", "email-outbox", stdout=out)
+    assert ": 2 due, 2 done, 0 skipped" in out.getvalue()
     assert len(mail.outbox) == 2
 
     settings.MAILERS = FAILING_MAILER
     queue(personas.implementation)
     out = StringIO()
-    call_command("send_queued_email", stdout=out)
-    assert out.getvalue().startswith("Sent 0, failed 1 (1 will be retried, 0 failed permanently)")
+    with pytest.raises(CommandError, match=r"1 row\(s\) failed"):
+        call_command("run_job", "email-outbox", stdout=out)
+    assert ": 1 due, 0 done, 0 skipped (held or done elsewhere), 1 failed." in out.getvalue()
+    assert "SMTPException: 421 4.3.2 Service not available" in out.getvalue()
+    assert "(attempt 1; next at " in out.getvalue()
+
+
+def test_the_dry_run_says_what_would_be_sent_and_sends_nothing(personas, queue):
+    queue(personas.support)
+    out = StringIO()
+    call_command("run_job", "email-outbox", "--dry-run", stdout=out)
+    assert "1 due." in out.getvalue()
+    assert "send 'Case 123: Grades not syncing' to support@a.example.org (first attempt)" in out.getvalue()
+    assert mail.outbox == []
+    assert OutboundEmail.objects.get().status == Status.PENDING
+
+
+def test_a_row_sent_since_the_run_listed_it_is_skipped(personas, queue):
+    """The run lists the due rows first; one delivered meanwhile (the task queued on commit) is not resent."""
+    email = queue(personas.support)
+    from outbox.jobs import handle
+
+    assert services.deliver(email.pk) is Delivery.SENT
+    assert handle(email.pk, datetime.now(UTC)) is None
+    assert len(mail.outbox) == 1

@@ -3,7 +3,7 @@
 Anonymous visitors and contacts (not staff) get no admin at all: every page but the login form sends them to
 the admin's login, and the login form shows nothing of any district.
 Advisors reach what working cases needs (contacts/roles.py, docs/decisions.md "Accounts and access"): cases,
-districts, contacts, memberships, modules, development issues, releases and the outbox; a page of what only
+districts, contacts, memberships, modules, development issues, releases, the outbox and the jobs' runs; a page of what only
 administrators manage (groups, the login-throttling records, deletions, adding what advisors may not add) is a
 403. Administrators (superusers) reach every page, except those the admin refuses everyone (adding a case or an
 e-mail: only the services write them; deleting a membership, a case or an e-mail).
@@ -29,6 +29,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model
 from django.test import Client
 from django.urls import URLPattern, URLResolver
+from django.utils.timezone import now
 
 from cases.casetypes import CaseType
 from cases.models import Case, SavedReply
@@ -36,6 +37,7 @@ from cases.tests.factories import DevIssueFactory, ModuleFactory, ReleaseFactory
 from contacts.models import User
 from contacts.roles import ADVISORS_GROUP
 from contacts.tests.factories import UserFactory
+from jobs.models import JobRun
 from outbox.models import OutboundEmail
 
 pytestmark = pytest.mark.django_db
@@ -177,6 +179,15 @@ MATRIX: dict[str, tuple[str, ...]] = {
         "outbox/outboundemail",
         model_pages(changelist=WORK, add=NOBODY, change=WORK, delete=NOBODY, history=WORK),
     ),
+    # The scheduled jobs: runs are written by the job runner only; advisors read them and the ops page.
+    "jobs/": WORK,
+    **rows(
+        "jobs/jobrun",
+        model_pages(changelist=WORK, add=NOBODY, change=WORK, delete=NOBODY, history=WORK),
+    ),
+    "jobs/jobrun/ops/": WORK,
+    # "Run now" is a POST (administrators only: the ops page's tests).
+    "jobs/jobrun/ops/<slug:name>/run/": (LOGIN, LOGIN, GET_REFUSED, GET_REFUSED),
 }
 ROLES = ("anonymous", "contact", "advisor", "administrator")
 
@@ -240,6 +251,7 @@ def world(personas) -> World:
         "cases/release": ReleaseFactory(),
         "cases/savedreply": SavedReply.objects.create(title="Thanks", body="Thanks for the details."),
         "outbox/outboundemail": OutboundEmail.objects.filter(recipient=personas.support).first(),
+        "jobs/jobrun": JobRun.objects.create(job="email-outbox", started_at=now(), evaluated_at=now()),
     }
     administrator = UserFactory(email="root@support.example.com", is_staff=True, is_superuser=True)
     people = {
@@ -279,6 +291,8 @@ def url_of(route: str, world: World) -> str:
         return f"{PREFIX}cases/case/{world.contact_change_case.pk}/contact-changes/"
     if route == "cases/case/reports/<slug:report>/":
         return f"{PREFIX}cases/case/reports/volume/"
+    if route == "jobs/jobrun/ops/<slug:name>/run/":
+        return f"{PREFIX}jobs/jobrun/ops/email-outbox/run/"
     if route == "contacts/user/<id>/password/":
         return f"{PREFIX}contacts/user/{world.objects['contacts/user'].pk}/password/"
     if "<id>" in route:
