@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.utils.timezone import localtime
+
 from contacts.models import User
 from contacts.services import account_flag_inactive, inactive_contacts_due
 from jobs.registry import Job, register
 
 
 def _describe(user: User, now: datetime) -> str:
-    return f"would flag {user.email} as inactive (inactive since {user.inactive_from:%Y-%m-%d %H:%M %Z}) and e-mail them"
+    since = localtime(user.inactive_from) if user.inactive_from else None
+    return f"would flag {user.email} as inactive (inactive since {since:%Y-%m-%d %H:%M %Z}) and e-mail them"
 
 
 register(
