@@ -273,6 +273,15 @@ class Case(models.Model):
     )
     status_changed_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The reopen-window job's due moment only: while the case is closed, the end of its 60-day reopen window
+    # (``cases.selectors.reopen.reopen_deadline``), until the job records that the window ended. Whether a case
+    # may be re-opened is computed from ``closed_at`` on every request, never read from here.
+    reopen_window_ends_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="While closed: when the reopen window ends, until the job has recorded it.",
+    )
     search_vector = SearchVectorField(
         null=True, editable=False, help_text="Subject, description and public posts; see cases/search.py."
     )
@@ -362,6 +371,12 @@ class Case(models.Model):
             ),
             # Free-text search of the case list (cases/search.py).
             GinIndex(fields=["search_vector"], name="case_search"),
+            # The reopen-window job (cases/jobs.py): closed cases whose window's end is not recorded yet.
+            models.Index(
+                fields=["reopen_window_ends_at"],
+                condition=Q(reopen_window_ends_at__isnull=False),
+                name="case_reopen_window_due",
+            ),
             # SLA watch: open cases not yet answered, by due time.
             models.Index(
                 fields=["first_response_due_at"],
@@ -376,6 +391,11 @@ class Case(models.Model):
                 condition=Q(status="closed", closed_at__isnull=False)
                 | (~Q(status="closed") & Q(closed_at__isnull=True)),
                 name="case_closed_at_iff_closed",
+            ),
+            # Only a closed case has a reopen window to watch.
+            models.CheckConstraint(
+                condition=Q(reopen_window_ends_at__isnull=True) | Q(status="closed"),
+                name="case_reopen_window_only_when_closed",
             ),
             models.CheckConstraint(
                 condition=Q(priority=Priority.CRITICAL, case_type="report_outage")
@@ -490,6 +510,9 @@ class CaseEvent(models.Model):
         CONTACTS_CHANGED = "contacts.changed", "Contact change applied"
         # old / new: the previous and new contact's user pk ("" for none: a case phoned in by a caller).
         CONTACT_CHANGED = "case.contact_changed", "Transferred to a contact"
+        # The 60-day reopen window of a close ended (the reopen-window job). new: the close moment (ISO, UTC);
+        # data: deadline (ISO). Once per close: the reports and the survey job read it.
+        REOPEN_WINDOW_ENDED = "case.reopen_window_ended", "Reopen window ended"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -511,6 +534,14 @@ class CaseEvent(models.Model):
             models.Index(fields=["actor", "created_at"], name="caseevent_actor_time"),
             # The reports' "resolved without escalation": whether a case was ever escalated, one probe per case.
             models.Index(fields=["case"], condition=Q(kind="case.escalated"), name="caseevent_escalated"),
+        ]
+        constraints = [
+            # The reopen-window job records the end of each close's window once, whatever runs at once.
+            models.UniqueConstraint(
+                fields=["case", "new"],
+                condition=Q(kind="case.reopen_window_ended"),
+                name="caseevent_reopen_window_ended_once",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -583,8 +614,12 @@ class Attachment(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        # The case page's attachments area: every file of one case, newest first.
-        indexes = [models.Index(fields=["case", "-created_at"], name="attachment_case_time")]
+        indexes = [
+            # The case page's attachments area: every file of one case, newest first.
+            models.Index(fields=["case", "-created_at"], name="attachment_case_time"),
+            # The orphaned-files sweep (cases/orphaned_files.py): whether a row names a stored file.
+            models.Index(fields=["file"], name="attachment_file"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -17,6 +17,7 @@ from django.utils.timezone import localtime
 from contacts.models import District, DistrictQuerySet, Membership, Role, User
 from contacts.services import (
     account_set_active,
+    accounts_deactivate_inactive,
     membership_add,
     membership_change_role,
     membership_rule_errors,
@@ -303,21 +304,65 @@ class PortalUserChangeForm(UserChangeForm):
         fields = "__all__"
 
 
+class InactivityFilter(admin.SimpleListFilter):
+    """The contacts flagged for deactivation by the inactivity job (SPEC §8), for the bulk deactivation."""
+
+    title = "inactivity"
+    parameter_name = "inactivity"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("flagged", "Flagged for deactivation")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> QuerySet[User]:
+        if self.value() == "flagged":
+            return queryset.filter(is_active=True, inactivity_flagged_at__isnull=False)
+        return queryset
+
+
 @admin.register(User)
 class UserAdmin(MembershipsThroughServices, DjangoUserAdmin):
     form = PortalUserChangeForm
     add_form = PortalUserCreationForm
     ordering = ["last_name", "first_name", "email"]
-    list_display = ["email", "first_name", "last_name", "districts", "is_staff", "is_active", "last_login"]
-    list_filter = ["is_staff", "is_active", "is_superuser"]
+    list_display = [
+        "email",
+        "first_name",
+        "last_name",
+        "districts",
+        "is_staff",
+        "is_active",
+        "last_login",
+        "inactivity",
+    ]
+    list_filter = [InactivityFilter, "is_staff", "is_active", "is_superuser"]
     search_fields = ["email", "first_name", "last_name"]
-    readonly_fields = ["last_login", "last_activity_at", "date_joined", "access_history"]
+    actions = ["deactivate_inactive"]
+    readonly_fields = [
+        "last_login",
+        "last_activity_at",
+        "inactive_from",
+        "inactivity_flagged_at",
+        "date_joined",
+        "access_history",
+    ]
     inlines = [UserMembershipInline]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         ("Person", {"fields": ["first_name", "last_name", "title", "phone", "last_district"]}),
         ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
-        ("Activity", {"fields": ["last_login", "last_activity_at", "date_joined", "access_history"]}),
+        (
+            "Activity",
+            {
+                "fields": [
+                    "last_login",
+                    "last_activity_at",
+                    "inactive_from",
+                    "inactivity_flagged_at",
+                    "date_joined",
+                    "access_history",
+                ]
+            },
+        ),
     ]
     add_fieldsets = [
         (
@@ -382,6 +427,30 @@ class UserAdmin(MembershipsThroughServices, DjangoUserAdmin):
                 ),
             )
             or "—"
+        )
+
+    @admin.display(description="inactivity", ordering="inactivity_flagged_at")
+    def inactivity(self, obj: User) -> str:
+        if obj.inactivity_flagged_at is None or not obj.is_active:
+            return "—"
+        return f"Flagged {localtime(obj.inactivity_flagged_at):%Y-%m-%d}"
+
+    @admin.action(description="Deactivate the selected contacts flagged as inactive")
+    def deactivate_inactive(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        """Through the service, which checks the advisor role (403 otherwise), re-checks each flag under the
+        row's lock, takes the person off every case's notification list and records the event."""
+        result = accounts_deactivate_inactive(actor=request.user, users=queryset)  # type: ignore[arg-type]
+        if result.kept:
+            names = ", ".join(str(user) for user in result.kept)
+            self.message_user(
+                request,
+                f"Kept {len(result.kept)} account(s) not flagged as inactive (or no longer): {names}.",
+                messages.WARNING,
+            )
+        self.message_user(
+            request,
+            f"{len(result.deactivated)} inactive account(s) deactivated.",
+            messages.SUCCESS if result.deactivated else messages.WARNING,
         )
 
     @admin.display(description="districts")

@@ -3,6 +3,7 @@ role in a district (SPEC §1, §10)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -12,6 +13,7 @@ from django.db.models import Count, ExpressionWrapper, Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from portal.lib.businesstime import inactivity_flag_at
 from portal.validators import single_line
 
 
@@ -117,6 +119,22 @@ class User(AbstractBaseUser, PermissionsMixin):
         blank=True,
         help_text="Last time the person used the portal (SPEC §8 inactivity).",
     )
+    # The inactivity rule (SPEC §8): the moment the person becomes inactive if they do nothing more, 180 days
+    # after their latest login or activity (``contacts.services.account_record_activity`` moves it on). The
+    # inactivity job reads it through its partial index; it never decides alone (the job re-checks).
+    inactive_from = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the person becomes inactive if they do nothing: 180 days after their last activity.",
+    )
+    inactivity_flagged_at = models.DateTimeField(
+        "flagged as inactive",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the person was flagged for deactivation and told; cleared when they use the portal.",
+    )
     last_district = models.ForeignKey(
         "District",
         null=True,
@@ -135,6 +153,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         ordering = ["last_name", "first_name", "email"]
         permissions = [("work_cases", "Work every district's cases as an advisor")]
+        indexes = [
+            # The inactivity job (contacts/jobs.py): active contacts not yet flagged, by the moment they become
+            # inactive; a run reads only those whose moment has come.
+            models.Index(
+                fields=["inactive_from"],
+                condition=Q(is_active=True, is_staff=False, inactivity_flagged_at__isnull=True),
+                name="user_inactivity_due",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email
@@ -146,7 +173,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     def save(self, *args: Any, **kwargs: Any) -> None:
         # Stored lower-cased so the unique index also rejects the same address typed in another case.
         self.email = self.email.strip().lower()
+        if self._state.adding and self.inactive_from is None:
+            self.inactive_from = inactivity_flag_at(self.latest_activity())
         super().save(*args, **kwargs)
+
+    def latest_activity(self) -> datetime:
+        """The latest of joining, the last login and the last use of the portal, as stored on the account."""
+        return max(moment for moment in (self.date_joined, self.last_login, self.last_activity_at) if moment)
 
     def get_full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
@@ -277,6 +310,10 @@ class AccountEvent(models.Model):
         ACCOUNT_CREATED = "account.created", "Account created"
         ACCOUNT_DEACTIVATED = "account.deactivated", "Account deactivated"
         ACCOUNT_REACTIVATED = "account.reactivated", "Account reactivated"
+        # new: the moment the person became inactive (ISO, UTC): one flag per stretch of inactivity.
+        INACTIVITY_FLAGGED = "account.inactivity_flagged", "Flagged as inactive"
+        # data: flagged_at. Recorded when a flagged person uses the portal again.
+        INACTIVITY_CLEARED = "account.inactivity_cleared", "Inactivity flag cleared"
 
     # None for the portal's own jobs (the inactivity job to come).
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -296,6 +333,14 @@ class AccountEvent(models.Model):
             models.Index(fields=["user", "created_at"], name="accountevent_user_time"),
             # What a person did, by time: the inactivity rule counts an advisor's or contact's own actions.
             models.Index(fields=["actor", "created_at"], name="accountevent_actor_time"),
+        ]
+        constraints = [
+            # The inactivity job flags a person once per stretch of inactivity, whatever runs at once.
+            models.UniqueConstraint(
+                fields=["user", "new"],
+                condition=Q(kind="account.inactivity_flagged"),
+                name="accountevent_inactivity_flag_once",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -16,18 +16,22 @@ The case's owner (its contact) stays on its list: ownership moves with a contact
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
-from cases.models import Case
+from cases.models import Case, CaseEvent
 from cases.services import recipients_remove
 from contacts.access import is_advisor
 from contacts.models import AccountEvent, District, Membership, Role, User
+from outbox.services import enqueue_email
+from portal.lib.businesstime import INACTIVITY_PERIOD, inactivity_flag_at
 
 
 def _now(now: datetime | None) -> datetime:
@@ -368,9 +372,21 @@ def account_set_active(*, actor: User, user: User, active: bool, now: datetime |
         raise PermissionDenied("Only an administrator can change a staff account.")
     if user.is_active == active:
         return user
+    _set_active(actor=actor, user=user, active=active, now=now)
+    return user
+
+
+def _set_active(*, actor: User, user: User, active: bool, now: datetime, **reason: Any) -> None:
+    """Write an account's change of state on its locked row, with its event (``reason``: kept on the event)."""
     user.is_active = active
-    user.save(update_fields=["is_active"])
-    data: dict[str, Any] = {}
+    fields = ["is_active"]
+    if active:
+        # An advisor vouched for the person: the inactivity clock starts again from now, with no flag.
+        user.inactive_from = inactivity_flag_at(now)
+        user.inactivity_flagged_at = None
+        fields += ["inactive_from", "inactivity_flagged_at"]
+    user.save(update_fields=fields)
+    data: dict[str, Any] = dict(reason)
     if not active:
         data["recipient_of_cases_removed"] = _remove_from_recipients(actor=actor, user=user, now=now)
     _event(
@@ -380,4 +396,131 @@ def account_set_active(*, actor: User, user: User, active: bool, now: datetime |
         now=now,
         **data,
     )
-    return user
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Inactivity (SPEC §8): a contact with no login and no case activity for 180 days is flagged for deactivation
+# and told by e-mail, once; using the portal again clears the flag; advisors deactivate flagged accounts.
+#
+# ``User.inactive_from`` is the moment the person becomes inactive if nothing happens: moved on by every use of
+# the portal (the middleware calls ``account_record_activity``; a login and every case action are requests).
+# The job reads it as its due moment and re-checks inside the row lock against the person's own case events,
+# so an action that did not pass the middleware still counts. The row lock orders a flag and a login: the
+# login's write waits for the flag and clears it (with an event), or the flag's re-check sees the login.
+
+
+def inactive_contacts_due(now: datetime) -> QuerySet[User]:
+    """Active contacts not yet flagged who have become inactive at ``now``, longest inactive first (the
+    partial index ``user_inactivity_due``)."""
+    return User.objects.filter(
+        is_active=True, is_staff=False, inactivity_flagged_at__isnull=True, inactive_from__lte=now
+    ).order_by("inactive_from")
+
+
+def latest_activity(user: User) -> datetime:
+    """The person's latest login, use of the portal or case action (post, submission, close, re-open,
+    permission, recipient change: every case event they are the actor of), or when they joined."""
+    latest_case_event = CaseEvent.objects.filter(actor_id=user.pk).aggregate(latest=Max("created_at"))[
+        "latest"
+    ]
+    return max(moment for moment in (user.latest_activity(), latest_case_event) if moment)
+
+
+def account_flag_inactive(*, user_id: int, now: datetime) -> str | None:
+    """The inactivity job's work on one contact: flag them and queue the warning, once. Claims the row (one
+    another process holds is skipped and stays due), re-checks that the person is still due and really
+    inactive; otherwise corrects the due moment and does nothing. ``None`` when nothing was done."""
+    with transaction.atomic(durable=True):
+        user = (
+            inactive_contacts_due(now)
+            .select_for_update(skip_locked=True, no_key=True)
+            .filter(pk=user_id)
+            .first()
+        )
+        if user is None:
+            return None  # held by a request or another run, flagged already, or active again
+        last = latest_activity(user)
+        became_inactive = inactivity_flag_at(last)
+        if became_inactive > now:
+            # An activity the stored moment missed: the person is not inactive; they become so later.
+            user.inactive_from = became_inactive
+            user.save(update_fields=["inactive_from"])
+            return None
+        user.inactive_from = became_inactive
+        user.inactivity_flagged_at = now
+        user.save(update_fields=["inactive_from", "inactivity_flagged_at"])
+        period = became_inactive.astimezone(UTC).isoformat()
+        AccountEvent.objects.create(
+            kind=AccountEvent.Kind.INACTIVITY_FLAGGED,
+            actor=None,
+            user=user,
+            new=period,
+            data={"last_activity": last.isoformat()},
+            created_at=now,
+        )
+        enqueue_email(
+            recipient=user,
+            template="inactivity_warning",
+            context={"last_activity": last, "days": INACTIVITY_PERIOD.days},
+            key=f"user-{user.pk}-inactive-from-{period}",
+        )
+        return f"flagged {user.email}: no activity since {last:%Y-%m-%d}"
+
+
+def account_record_activity(*, user: User, now: datetime | None = None) -> None:
+    """Record that the person used the portal at ``now``: their inactivity clock starts again, and a flag is
+    cleared (with an event). One UPDATE when the person is not flagged, the usual case."""
+    now = _now(now)
+    moved = {"last_activity_at": now, "inactive_from": inactivity_flag_at(now)}
+    if User.objects.filter(pk=user.pk, inactivity_flagged_at__isnull=True).update(**moved):
+        return
+    with transaction.atomic():
+        flagged_at = (
+            User.objects.select_for_update(no_key=True)
+            .filter(pk=user.pk)
+            .values_list("inactivity_flagged_at", flat=True)
+            .first()
+        )
+        User.objects.filter(pk=user.pk).update(**moved, inactivity_flagged_at=None)
+        if flagged_at is not None:
+            AccountEvent.objects.create(
+                kind=AccountEvent.Kind.INACTIVITY_CLEARED,
+                actor=user,
+                user=user,
+                data={"flagged_at": flagged_at.isoformat()},
+                created_at=now,
+            )
+
+
+@dataclass
+class InactiveDeactivation:
+    deactivated: list[User]
+    kept: list[User]  # no longer flagged (they came back meanwhile), already deactivated, or staff
+
+
+def accounts_deactivate_inactive(
+    *, actor: User, users: Iterable[User], now: datetime | None = None
+) -> InactiveDeactivation:
+    """Deactivate the flagged contacts among ``users`` (the admin's bulk action), each in its own transaction
+    like ``account_set_active``: the person leaves every case's notification list, and the event records that
+    inactivity was the reason. A person who used the portal since the list was shown is no longer flagged and
+    is kept."""
+    _require_advisor(actor)
+    result = InactiveDeactivation([], [])
+    for pk in sorted({user.pk for user in users}):
+        with transaction.atomic():
+            user = User.objects.select_for_update(no_key=True).get(pk=pk)
+            flagged_at = user.inactivity_flagged_at
+            if not user.is_active or flagged_at is None or user.is_staff or user.is_superuser:
+                result.kept.append(user)
+                continue
+            _set_active(
+                actor=actor,
+                user=user,
+                active=False,
+                now=_now(now),
+                reason="inactivity",
+                flagged_at=flagged_at.isoformat(),
+            )
+            result.deactivated.append(user)
+    return result

@@ -13,12 +13,16 @@ An app declares its jobs in its ``jobs.py`` with ``register(Job(...))``; ``jobs.
   raises on failure; the transaction rolls back and the runner records the error and goes on.
 * ``describe(row, now)`` says what ``handle`` would do, for ``--dry-run``.
 
+A job whose due work is not rows of a table (the orphaned-files sweep walks the file system) returns from
+``due`` a list of rows instead: objects with ``pk`` (what ``handle`` takes) and the ``due_field`` attribute,
+in the same order. ``due_keys`` and ``count_due`` read either kind.
+
 How often beat runs each job is in ``portal/celery.py`` (``JOB_INTERVALS``), with the rest of the schedule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,10 +35,10 @@ class Job:
     name: str  # the command's argument and the beat entry's: lower-case words joined by hyphens
     title: str  # as ops read it: "3x10 follow-up"
     summary: str  # one sentence: what it does
-    due: Callable[[datetime], QuerySet[Any]]
+    due: Callable[[datetime], QuerySet[Any] | Sequence[Any]]
     due_field: str  # the stored due moment in ``due``'s rows, for the oldest due row's lag
     handle: Callable[[Any, datetime], str | None]
-    describe: Callable[[Any, datetime], str]  # a row of ``due``
+    describe: Callable[[Any, datetime], str]  # a due row (a model instance, or a row of a list)
     batch: int = 10_000  # a run handles at most this many rows; the next run takes the rest
 
 
@@ -59,3 +63,15 @@ def get_job(name: str) -> Job:
         return JOBS[name]
     except KeyError:
         raise UnknownJobError(name) from None
+
+
+def due_keys(rows: QuerySet[Any] | Sequence[Any], limit: int) -> list[Any]:
+    """What ``handle`` takes for each of the first ``limit`` due rows: their primary keys."""
+    if isinstance(rows, QuerySet):
+        return list(rows.values_list("pk", flat=True)[:limit])
+    return [row.pk for row in rows[:limit]]
+
+
+def count_due(rows: QuerySet[Any] | Sequence[Any]) -> int:
+    """How many rows are due, counted in SQL for a queryset."""
+    return rows.count() if isinstance(rows, QuerySet) else len(rows)

@@ -9,7 +9,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from jobs.models import JobRun
-from jobs.registry import get_job
+from jobs.registry import due_keys, get_job
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def run(name: str, *, now: datetime | None = None, limit: int | None = None) -> 
     batch). Never inside a transaction: each row is one."""
     job = get_job(name)
     moment = check_moment(now)
-    pks = list(job.due(moment).values_list("pk", flat=True)[: limit or job.batch])
+    pks = due_keys(job.due(moment), limit or job.batch)
     record = JobRun.objects.create(job=name, started_at=timezone.now(), evaluated_at=moment, due=len(pks))
     failures_in_a_row = 0
     for pk in pks:

@@ -49,6 +49,7 @@ from cases.admin.work_forms import (
 from cases.attachments import AttachmentLimitHandler
 from cases.casetypes import Team
 from cases.models import Case, CaseEvent, DevIssue, Priority, SavedReply
+from cases.selectors import reopen
 from cases.selectors.case_page import CasePage, case_page
 from cases.selectors.events import label_events
 from cases.selectors.queues import duration_label, first_response_label, whose_move_label
@@ -325,7 +326,7 @@ def _calendar(case: Case, now: datetime) -> Calendar:
     return Calendar(
         followups=[followup.due_at for followup in schedule.followups],
         auto_close_at=schedule.auto_close_at,
-        reopen_until=businesstime.reopen_deadline(now),
+        reopen_until=reopen.window_end(now),
         next_business_day=businesstime.nth_business_day_after(timezone.localdate(now), 1),
     )
 

@@ -35,12 +35,11 @@ from cases.casetypes import CaseTypeSpec
 from cases.models import Attachment, Case, CaseEvent, ImpactAssessment, Post, Recipient
 from cases.selectors import get_case_for_viewer
 from cases.selectors.events import label_events, person_ids
-from cases.selectors.reopen import reopen_allowed
+from cases.selectors.reopen import reopen_allowed, reopen_deadline
 from cases.workflow import STATUS_MEANINGS, Actor, Status, allowed_targets
 from contacts.access import ROLE_CAPABILITIES, Capability, Viewer, active_memberships, is_advisor
 from contacts.models import Membership, Role, User
 from contacts.selectors import authorized_contacts
-from portal.lib import businesstime
 
 # The feed shows this many entries, newest first; "Show all" shows the rest (a long thread stays fast).
 FEED_PAGE = 30
@@ -217,7 +216,7 @@ def actions_for(
         internal_notes=advisor,
         close=may_close_reopen and Status.CLOSED in targets,
         reopen=may_close_reopen and Status.REOPENED in targets and in_window,
-        reopen_until=businesstime.reopen_deadline(case.closed_at) if closed and case.closed_at else None,
+        reopen_until=reopen_deadline(case),
         # The new case is of the same type: Server Issue and Server Access need the technical contact's right.
         follow_up=closed
         and not in_window

@@ -179,6 +179,8 @@ def _what(event: CaseEvent) -> str:
             caller = str(data.get("caller_name") or "").strip()
             source = f" from {old}" if old else f" from the caller {caller}" if caller else ""
             return f"transferred the case{source} to {new}" if new else "transferred the case"
+        case Kind.REOPEN_WINDOW_ENDED:
+            return "ended the reopen window: the case can no longer be re-opened"
     return str(event.get_kind_display()).lower() if event.kind in Kind.values else event.kind
 
 

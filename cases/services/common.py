@@ -13,6 +13,7 @@ from cases.models import (
     Case,
     CaseEvent,
 )
+from cases.selectors.reopen import window_end
 from cases.workflow import (
     Actor,
     Status,
@@ -116,6 +117,8 @@ def apply_status(case: Case, target: Status, actor: User | None, now: datetime, 
     case.status = target
     case.status_changed_at = now
     case.closed_at = now if target == Status.CLOSED else None
+    # The reopen-window job's due moment, from the one rule the page and the re-open service ask.
+    case.reopen_window_ends_at = window_end(now) if case.closed_at else None
     if target != Status.SCHEDULED:
         case.scheduled_for = None
     # Resolution is measured from submission to the last close: a re-opened case was not resolved yet.
@@ -126,6 +129,7 @@ def apply_status(case: Case, target: Status, actor: User | None, now: datetime, 
             "status_changed_at",
             *modified(case, now),
             "closed_at",
+            "reopen_window_ends_at",
             "resolution_business_seconds",
             "assigned_to",
             "dev_issue",

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from cases.casetypes import CaseType
 from cases.models import Case, Category, DevIssue, Module, Priority, Release
+from cases.selectors.reopen import window_end
 from cases.services import case_submit
 from cases.workflow import Status
 from contacts.models import District, User
@@ -120,7 +121,7 @@ def put_in_status(
 ) -> Case:
     """Test set-up only: put ``case`` into ``status`` with a direct update, bypassing the workflow.
 
-    ``closed_at`` is set exactly when the status is Closed (``case_closed_at_iff_closed``); statuses past New
+    ``closed_at`` (and the reopen window's end) is set exactly when the status is Closed (``case_closed_at_iff_closed``); statuses past New
     get ``advisor`` as the assignee (required), Assigned to Development and Available in Release get a
     development issue, Available in Release a release, Scheduled a date a week of business days ahead. Returns the case re-read from the database.
     """
@@ -141,6 +142,7 @@ def put_in_status(
         updated_at=at,
         public_updated_at=at,
         closed_at=at if status == Status.CLOSED else None,
+        reopen_window_ends_at=window_end(at) if status == Status.CLOSED else None,
         scheduled_for=businesstime.nth_business_day_after(timezone.localdate(at), 5)
         if status == Status.SCHEDULED
         else None,

@@ -15,14 +15,16 @@ from django.urls import reverse
 
 from cases.casetypes import CASE_TYPES, CaseType
 from cases.forms import CaseForm
-from cases.models import Case
+from cases.models import Case, CaseEvent
 from cases.selectors.case_page import case_page
+from cases.selectors.reopen import window_end
 from cases.services import recipients_add
 from cases.tests.factories import submit_case
 from cases.tests.listing_helpers import case_row, create_cases, listed_numbers
 from cases.workflow import Status
 from contacts.models import Role
 from contacts.tests.factories import MembershipFactory, UserFactory
+from jobs import runner
 
 pytestmark = pytest.mark.django_db
 
@@ -133,6 +135,17 @@ def test_closed_in_the_last_60_days_lists_exactly_the_cases_that_offer_re_open(c
     expected = {case.number for case, allowed in zip(cases, closed.values(), strict=True) if allowed}
     assert offered == expected
     assert listed == expected
+    # The job asks the same rule: it records the end of exactly the other windows (from the due moment a
+    # close stores), and not one more after them.
+    for case in cases:
+        Case.objects.filter(pk=case.pk).update(reopen_window_ends_at=window_end(case.closed_at))
+    runner.run("reopen-window", now=now)
+    ended = set(
+        CaseEvent.objects.filter(kind=CaseEvent.Kind.REOPEN_WINDOW_ENDED).values_list(
+            "case__number", flat=True
+        )
+    )
+    assert ended == {case.number for case in cases} - expected
 
 
 APPS = ("cases", "contacts", "outbox", "notifications", "surveys", "portal")
@@ -146,6 +159,18 @@ def product_sources() -> dict[str, str]:
         for path in (root / app).rglob("*.py")
         if "tests" not in path.parts and "migrations" not in path.parts
     }
+
+
+def test_the_reopen_window_is_computed_in_one_place():
+    """The page, the re-open service, the quick view, the workbench's preview and the job all ask
+    ``cases.selectors.reopen``; only it asks the business calendar's reopen functions."""
+    asking = sorted(
+        path
+        for path, text in product_sources().items()
+        if re.search(r"businesstime\.(reopen_deadline|reopen_allowed|reopenable_closed_at)\b", text)
+        or re.search(r"from portal\.lib\.businesstime import[^\n]*\breopen", text)
+    )
+    assert asking == ["cases/selectors/reopen.py"]
 
 
 def test_one_case_is_fetched_for_a_viewer_in_one_place():

@@ -1,6 +1,7 @@
 """The job runner and ``manage.py run_job`` with a job over stand-in rows (each app tests its own jobs)."""
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
@@ -11,7 +12,7 @@ from django.db import transaction
 
 from jobs import runner
 from jobs.models import JobRun
-from jobs.registry import JOBS, Job, register
+from jobs.registry import JOBS, Job, count_due, register
 
 pytestmark = pytest.mark.django_db
 CHICAGO = ZoneInfo("America/Chicago")
@@ -132,3 +133,34 @@ def test_beat_runs_every_registered_job_and_nothing_else() -> None:
     for name in JOBS:
         if name != "toy":
             assert app.conf.beat_schedule[f"job-{name}"]["args"] == (name,)
+
+
+@dataclass(frozen=True)
+class Item:
+    pk: str
+    due_at: datetime
+
+
+def test_a_job_whose_due_rows_are_not_a_table_runs_from_a_list() -> None:
+    """The orphaned-files sweep's shape: ``due`` returns a list of rows with ``pk`` and the due moment."""
+    handled: list[str] = []
+    items = [Item("b", NOW - timedelta(hours=2)), Item("a", NOW - timedelta(hours=1))]
+    job = register(
+        Job(
+            name="toy-list",
+            title="Toy list",
+            summary="Handles items of a list.",
+            due=lambda now: [item for item in items if item.due_at <= now],
+            due_field="due_at",
+            handle=lambda pk, now: handled.append(pk) or f"handled {pk}",
+            describe=lambda row, now: f"would handle {row.pk}",
+        )
+    )
+    try:
+        assert count_due(job.due(NOW)) == 2
+        assert [row for row, _ in runner.plan("toy-list", now=NOW, limit=1).rows] == [str(items[0])]
+        record = runner.run("toy-list", now=NOW)
+        assert (record.due, record.done) == (2, 2)
+        assert handled == ["b", "a"]
+    finally:
+        del JOBS["toy-list"]

@@ -381,12 +381,14 @@ FORGED = {
 
 def stored(world: World) -> dict[str, Any]:
     """Every row count, and every field of the objects the pages were asked about (but the moment the contact,
-    one of them, was last active: each of their requests may move it)."""
+    one of them, was last active, and so the moment they would become inactive: each of their requests may
+    move them)."""
     values = {
         route: type(obj)._default_manager.filter(pk=obj.pk).values().get()
         for route, obj in world.objects.items()
     }
     values["contacts/user"].pop("last_activity_at")
+    values["contacts/user"].pop("inactive_from")
     return {
         **row_counts(),
         **values,
