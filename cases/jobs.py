@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
-from cases.models import Case, FollowUpSequence
+from cases.models import FollowUpSequence
 from cases.services import followup as followup_services
 from jobs.registry import Job, register
 
@@ -29,20 +29,17 @@ def followup_handle(pk: Any, now: datetime) -> str | None:
     # Written at the run's moment, or later when the run took a while: the feed's order is the locks' order.
     at = max(now, timezone.now())
     with transaction.atomic(durable=True):
-        case_id = FollowUpSequence.objects.filter(pk=pk).values_list("case_id", flat=True).first()
-        if case_id is None:
-            return None
-        case = (
-            Case.objects.select_for_update(skip_locked=True, no_key=True, of=("self",))
-            .filter(pk=case_id)
+        # One statement locks the case row and its sequence (FOR NO KEY UPDATE of both, skipping rows a
+        # person's change holds: the next run takes the case).
+        sequence = (
+            FollowUpSequence.objects.select_for_update(skip_locked=True, no_key=True)
+            .select_related("case")
+            .filter(pk=pk, next_due_at__lte=now)
             .first()
         )
-        if case is None:
+        if sequence is None:
             return None
-        sequence = FollowUpSequence.objects.select_for_update(no_key=True).get(pk=pk)
-        if sequence.next_due_at is None or sequence.next_due_at > now:
-            return None
-        return followup_services.take_due_step(case, sequence, now, at=at)
+        return followup_services.take_due_step(sequence.case, sequence, now, at=at)
 
 
 def followup_describe(row: Model, now: datetime) -> str:

@@ -714,6 +714,13 @@ class FollowUpSequence(models.Model):
     def running(self) -> bool:
         return self.ended_at is None
 
+    @property
+    def schedule(self) -> list[tuple[str, datetime, bool]]:
+        """Each step as (what, when, taken), for the advisors' work page."""
+        upcoming = self.next_step or self.CLOSE_STEP + 1
+        steps = [(f"Follow-up {n}", at, n < upcoming) for n, at in enumerate(self.followups, start=1)]
+        return [*steps, ("Automatic close", self.close_at, upcoming > self.CLOSE_STEP)]
+
 
 class FollowUpStep(models.Model):
     """A step of a 3x10 sequence that was taken: a follow-up posted and e-mailed, or the automatic close. The

@@ -22,7 +22,6 @@ from cases import followup
 from cases.models import Case, CaseEvent, FollowUpSequence, FollowUpStep, Post
 from cases.services.common import lock_case, modified, record_event, resolve_now
 from cases.services.notify import recipients_to_notify
-from cases.services.posts import public_post
 from cases.services.workflow import close_case
 from cases.workflow import Status, WorkflowError
 from contacts.access import Capability, is_advisor, require_capability
@@ -71,19 +70,27 @@ def take_due_step(
             skipped=True,
         )
     if step == CLOSE_STEP:
-        post = public_post(case, None, _close_note(sequence), now)
+        post = _note(case, _close_note(sequence), now)
         event = close_case(case, None, now)  # ends the sequence (apply_status)
         _record(case, sequence, step, now, post)
         _email(case, sequence, step, post, status_event=event)
         return f"closed case #{case.number} automatically (sequence {sequence.number})"
-    post = public_post(case, None, _followup_note(sequence, step), now)
-    case.save(update_fields=modified(case, now))
+    # A reminder changes nothing on the case: "Last modified" keeps the moment of the last change people made.
+    post = _note(case, _followup_note(sequence, step), now)
     _record(case, sequence, step, now, post)
     sequence.next_step = step + 1
     sequence.next_due_at = sequence.moment(step + 1)
     sequence.save(update_fields=["next_step", "next_due_at"])
     _email(case, sequence, step, post)
     return f"sent follow-up {step} of 3 on case #{case.number} (sequence {sequence.number})"
+
+
+def _note(case: Case, body: str, now: datetime) -> Post:
+    """The portal's public note in the feed. Its words are the same on every case in verification, so it is
+    not added to the case list's search (``cases.search``): searching "follow-up" would find them all."""
+    post = Post.objects.create(case=case, author=None, body=body, created_at=now)
+    record_event(case, CaseEvent.Kind.POST_ADDED, None, now, new=post.pk, internal=False)
+    return post
 
 
 def _record(case: Case, sequence: FollowUpSequence, step: int, now: datetime, post: Post) -> None:

@@ -4,6 +4,7 @@ time and what the district reads on the case page."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 from io import StringIO
 from pathlib import Path
@@ -298,3 +299,19 @@ def test_asking_twice_on_the_page_says_why(client, personas):
         page = client.post(url, {"days": "5"}, follow=True).content.decode()
     assert "More time was already given once for this resolution" in page
     assert FollowUpSequence.objects.get(case=case).more_time_by == personas.technical
+
+
+def test_the_advisor_work_page_shows_the_stored_schedule_and_more_time(client, personas):
+    case = pending_case(personas, chicago(2026, 12, 7, 10))
+    run(chicago(2026, 12, 10, 6))
+    followup_more_time(actor=personas.implementation, case=case, days=2, now=chicago(2026, 12, 11, 9))
+    with time_machine.travel(chicago(2026, 12, 11, 10), tick=False):
+        client.force_login(personas.advisor)
+        page = client.get(reverse("admin:cases_case_change", args=[case.pk])).content.decode()
+    assert "3x10 follow-up" in page
+    text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    assert "Follow-up 1: Thu 10 Dec, 6 a.m. (done)" in text
+    assert "Follow-up 2: Thu 17 Dec, 6 a.m. Follow-up 3" in text
+    assert "Automatic close: Wed 23 Dec, 6 p.m. More time" in text
+    assert "More time asked for</strong> by" in page
+    assert "2 business days" in page
