@@ -315,3 +315,15 @@ def test_the_advisor_work_page_shows_the_stored_schedule_and_more_time(client, p
     assert "Automatic close: Wed 23 Dec, 6 p.m. More time" in text
     assert "More time asked for</strong> by" in page
     assert "2 business days" in page
+
+
+def test_the_waiting_queue_says_when_each_case_closes_and_whether_more_time_was_given(client, personas):
+    first = pending_case(personas, chicago(2026, 12, 7, 10))
+    second = pending_case(personas, chicago(2026, 12, 8, 10))
+    followup_more_time(actor=personas.support, case=second, days=1, now=chicago(2026, 12, 8, 11))
+    with time_machine.travel(chicago(2026, 12, 9, 10), tick=False):
+        client.force_login(personas.advisor)
+        page = client.get(reverse("admin:cases_case_changelist") + "?queue=waiting").content.decode()
+    assert f">{first.number}</a>" in page
+    assert "District: closes automatically Mon 21 Dec</td>" in page
+    assert "District: closes automatically Wed 23 Dec, more time given</td>" in page
