@@ -327,3 +327,12 @@ def test_the_waiting_queue_says_when_each_case_closes_and_whether_more_time_was_
     assert f">{first.number}</a>" in page
     assert "District: closes automatically Mon 21 Dec</td>" in page
     assert "District: closes automatically Wed 23 Dec, more time given</td>" in page
+
+
+def test_more_time_is_a_post_only_action(client, personas):
+    case = pending_case(personas, chicago(2026, 12, 7, 10))
+    url = reverse("cases:followup-more-time", kwargs={"number": case.number})
+    assert client.post(url, {"days": "5"}).status_code == 302  # to the login page
+    client.force_login(personas.support)
+    assert client.get(url).status_code == 405
+    assert FollowUpSequence.objects.get(case=case).more_time_at is None
