@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -254,3 +255,16 @@ class ReopenForm(_TokenForm):
         max_length=200_000,
         widget=forms.Textarea(attrs={"rows": 5, "data-editor": "rich", "class": "editor-source"}),
     )
+
+
+class MoreTimeForm(forms.Form):
+    """A contact's "I need more time" before the 3x10 automatic close: how many business days."""
+
+    days = forms.TypedChoiceField(label="How much more time?", coerce=int)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit = settings.FOLLOWUP_MORE_TIME_MAX_BUSINESS_DAYS
+        days = cast(forms.TypedChoiceField, self.fields["days"])
+        days.choices = [(n, f"{n} business day{'s' if n > 1 else ''}") for n in range(limit, 0, -1)]
+        days.initial = limit

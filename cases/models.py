@@ -513,6 +513,9 @@ class CaseEvent(models.Model):
         # The 60-day reopen window of a close ended (the reopen-window job). new: the close moment (ISO, UTC);
         # data: deadline (ISO). Once per close: the reports and the survey job read it.
         REOPEN_WINDOW_ENDED = "case.reopen_window_ended", "Reopen window ended"
+        # A contact asked for more time before the 3x10 automatic close. old / new: the automatic close moment
+        # before and after (ISO 8601); data: days (business days), sequence (its number).
+        FOLLOWUP_MORE_TIME = "followup.more_time", "More time asked for"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -676,3 +679,102 @@ class SavedReply(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class FollowUpSequence(models.Model):
+    """One stay of a case in Pending Customer Verification and its 3x10 schedule (SPEC §8, CALENDAR.md §6).
+
+    Started when the case enters the status, with the moments ``portal.lib.businesstime.followup_schedule``
+    computes stored here: three follow-ups and the automatic close. ``next_step`` and ``next_due_at`` say what
+    the job does next and when (indexed: the job reads only due rows). It ends when the case leaves the status
+    (a contact's reply, an advisor's change, a close); entering the status again starts a new sequence with the
+    next ``number``. A contact may ask once per sequence for more time, which moves the remaining moments.
+    """
+
+    # The step numbers: the follow-ups are 1, 2 and 3; the automatic close is the last step.
+    CLOSE_STEP = 4
+
+    class End(models.TextChoices):
+        REPLIED = "replied", "The district replied"
+        STATUS_CHANGED = "status_changed", "Support changed the status"
+        CLOSED = "closed", "Closed by a person"
+        AUTO_CLOSED = "auto_closed", "Closed automatically"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="followup_sequences")
+    number = models.PositiveIntegerField(help_text="1 for the case's first stay in the status, then 2, 3…")
+    entered_at = models.DateTimeField()
+    followup_1_at = models.DateTimeField()
+    followup_2_at = models.DateTimeField()
+    followup_3_at = models.DateTimeField()
+    close_at = models.DateTimeField(help_text="The automatic close, unless the district replies first.")
+    next_step = models.PositiveSmallIntegerField(null=True, blank=True)
+    next_due_at = models.DateTimeField(null=True, blank=True)
+    more_time_at = models.DateTimeField(null=True, blank=True)
+    more_time_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    more_time_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=20, choices=End.choices, blank=True)
+
+    class Meta:
+        indexes = [
+            # The 3x10 job (cases/jobs.py): running sequences by the moment of their next step.
+            models.Index(fields=["next_due_at"], condition=Q(next_due_at__isnull=False), name="followup_due"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "number"], name="followup_sequence_number_once"),
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(ended_at__isnull=True), name="followup_one_running_per_case"
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(next_due_at__isnull=True),
+                name="followup_ended_has_nothing_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"3x10 follow-up {self.number} of #{self.case.number}"
+
+    def moment(self, step: int) -> datetime:
+        """When ``step`` is due: a follow-up (1-3) or the automatic close."""
+        if step == self.CLOSE_STEP:
+            return self.close_at
+        moment: datetime = getattr(self, f"followup_{step}_at")
+        return moment
+
+    @property
+    def followups(self) -> list[datetime]:
+        return [self.followup_1_at, self.followup_2_at, self.followup_3_at]
+
+    @property
+    def running(self) -> bool:
+        return self.ended_at is None
+
+    @property
+    def schedule(self) -> list[tuple[str, datetime, bool]]:
+        """Each step as (what, when, taken), for the advisors' work page."""
+        upcoming = self.next_step or self.CLOSE_STEP + 1
+        steps = [(f"Follow-up {n}", at, n < upcoming) for n, at in enumerate(self.followups, start=1)]
+        return [*steps, ("Automatic close", self.close_at, upcoming > self.CLOSE_STEP)]
+
+
+class FollowUpStep(models.Model):
+    """A step of a 3x10 sequence that was taken: a follow-up posted and e-mailed, or the automatic close. The
+    unique constraint makes each step happen once, whatever runs the job (two workers, two beats, a rerun).
+    ``skipped``: the step was overdue when a later one was already due (the job was not running); it was
+    recorded, not sent (docs/operations.md, "3x10 follow-up")."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    sequence = models.ForeignKey(FollowUpSequence, on_delete=models.CASCADE, related_name="steps")
+    step = models.PositiveSmallIntegerField()
+    due_at = models.DateTimeField()
+    done_at = models.DateTimeField()
+    skipped = models.BooleanField(default=False)
+    post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "sequence", "step"], name="followup_step_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Step {self.step} of {self.sequence}"

@@ -15,4 +15,5 @@ urlpatterns = [
     path("<int:number>/permission/withdraw/", detail.permission_withdraw, name="permission-withdraw"),
     path("<int:number>/recipients/add/", detail.recipients_add, name="recipients-add"),
     path("<int:number>/recipients/remove/", detail.recipients_remove, name="recipients-remove"),
+    path("<int:number>/follow-up/more-time/", detail.followup_more_time, name="followup-more-time"),
 ]

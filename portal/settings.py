@@ -247,6 +247,9 @@ CELERY_BEAT_SCHEDULER = "jobs.beat:PresenceScheduler"
 
 # Product settings (SPEC): shown where the spec says, nowhere else.
 SUPPORT_PHONE = env_str("SUPPORT_PHONE", "1-800-555-0142")
+# The 3x10 follow-up (SPEC §8): once per stay in Pending Customer Verification, a contact may ask for up to
+# this many business days more before the automatic close (cases/services/followup.py).
+FOLLOWUP_MORE_TIME_MAX_BUSINESS_DAYS = env_int("FOLLOWUP_MORE_TIME_MAX_BUSINESS_DAYS", 5, minimum=1)
 
 # Support's own mailboxes (cases/services/notify.py). A new Critical case is e-mailed to the on-call address at
 # once, day or night. A contact's post on a case nobody is assigned to (or whose advisor has left) goes to the

@@ -20,7 +20,7 @@ from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import models, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -31,7 +31,7 @@ from django.utils.safestring import SafeString
 
 from cases import search
 from cases.casetypes import Team
-from cases.models import Case, Priority
+from cases.models import Case, FollowUpSequence, Priority
 from cases.selectors.queues import (
     QUEUES,
     capped_count,
@@ -237,7 +237,18 @@ class QueueAdminMixin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Case]:
         # The rows show none of the long columns: reading every case's search index, description and details
         # took longer than the page's queries.
-        return super().get_queryset(request).defer("search_vector", "description", "details")
+        # The running 3x10 sequence's close and whether the district asked for more time, for "Whose move"; read
+        # for the page's rows only, from the one-running-sequence-per-case index.
+        running = FollowUpSequence.objects.filter(case=OuterRef("pk"), ended_at__isnull=True)
+        return (
+            super()
+            .get_queryset(request)
+            .defer("search_vector", "description", "details")
+            .annotate(
+                followup_close_at=Subquery(running.values("close_at")[:1]),
+                followup_more_time=Exists(running.filter(more_time_at__isnull=False)),
+            )
+        )
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return QueueChangeList
@@ -366,7 +377,13 @@ class QueueAdminMixin(admin.ModelAdmin):
 
     @admin.display(description="Whose move")
     def whose_move(self, obj: Case) -> str:
-        return whose_move_label(obj, timezone.now())
+        label = whose_move_label(obj, timezone.now())
+        close = getattr(obj, "followup_close_at", None)
+        if obj.status == Status.PENDING_CUSTOMER_VERIFICATION and close is not None:
+            closes = timezone.localtime(close).strftime("%a %-d %b")
+            more = ", more time given" if getattr(obj, "followup_more_time", False) else ""
+            return f"{label}: closes automatically {closes}{more}"
+        return label
 
     # ---- bulk actions ---------------------------------------------------------------------------------------
 

@@ -31,10 +31,11 @@ from django.db.models import (
 from django.http import Http404
 from django.utils import timezone
 
+from cases import followup as followup_rules
 from cases.casetypes import CaseTypeSpec
-from cases.models import Attachment, Case, CaseEvent, ImpactAssessment, Post, Recipient
+from cases.models import Attachment, Case, CaseEvent, FollowUpSequence, ImpactAssessment, Post, Recipient
 from cases.selectors import get_case_for_viewer
-from cases.selectors.events import label_events, person_ids
+from cases.selectors.events import label_events, more_time_sentence, person_ids
 from cases.selectors.reopen import reopen_allowed, reopen_deadline
 from cases.workflow import STATUS_MEANINGS, Actor, Status, allowed_targets
 from contacts.access import ROLE_CAPABILITIES, Capability, Viewer, active_memberships, is_advisor
@@ -55,6 +56,7 @@ FEED_EVENTS = [
     CaseEvent.Kind.RECIPIENT_REMOVED,
     CaseEvent.Kind.PRIORITY_CHANGED,
     CaseEvent.Kind.CONTACT_CHANGED,
+    CaseEvent.Kind.FOLLOWUP_MORE_TIME,
 ]
 SEARCH_MAX_LENGTH = 200
 
@@ -119,6 +121,8 @@ class FeedEntry:
             return f"changed the priority from {event.old_label} to {event.new_label}"
         if event.kind == CaseEvent.Kind.CONTACT_CHANGED:
             return f"made {event.new_label} the case's contact"
+        if event.kind == CaseEvent.Kind.FOLLOWUP_MORE_TIME:
+            return more_time_sentence(event.old_label, event.new_label, event.data)
         if event.kind == CaseEvent.Kind.RECIPIENT_REMOVED:
             return (
                 "stopped receiving notifications"
@@ -169,6 +173,20 @@ class CasePage:
     addable: list[User] = field(default_factory=list)
     impact: ImpactAssessment | None = None
     follow_ups: list[Case] = field(default_factory=list)
+    # The running 3x10 sequence while the case is in Pending Customer Verification.
+    followup: FollowUpSequence | None = None
+
+    @property
+    def followup_timeline(self) -> str:
+        return followup_rules.timeline_text(self.followup) if self.followup is not None else ""
+
+    @property
+    def may_ask_more_time(self) -> bool:
+        """ "I need more time": a contact who may post, once per sequence (the service's own checks)."""
+        followup = self.followup
+        return (
+            followup is not None and followup.more_time_at is None and self.actions.post and not self.advisor
+        )
 
     @property
     def status_meaning(self) -> str:
@@ -402,7 +420,15 @@ def case_page(
     follow_ups: list[Case] = []
     if case.status == Status.CLOSED:
         follow_ups = list(case.follow_ups.order_by("created_at").only("number", "subject", "status"))
+    followup = None
+    if case.status == Status.PENDING_CUSTOMER_VERIFICATION:
+        followup = (
+            FollowUpSequence.objects.filter(case=case, ended_at__isnull=True)
+            .select_related("more_time_by")
+            .first()
+        )
     return CasePage(
+        followup=followup,
         case=case,
         spec=case.type_spec,
         advisor=advisor,

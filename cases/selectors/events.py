@@ -10,10 +10,11 @@ advisors read on the timeline.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from django.db import models
+from django.utils import timezone
 from django.utils.formats import date_format
 
 from cases.casetypes import CaseType, Team
@@ -82,6 +83,8 @@ def _label(
         return issue.number if issue is not None else "a deleted development issue"
     if event.kind == Kind.POST_ADDED:
         return f"post {value}"
+    if event.kind == Kind.FOLLOWUP_MORE_TIME:
+        return date_format(timezone.localtime(datetime.fromisoformat(value)), "D j M")
     return value
 
 
@@ -175,6 +178,8 @@ def _what(event: CaseEvent) -> str:
             return f"changed the priority from {old} to {new}" + (f" (reason: {reason})" if reason else "")
         case Kind.CONTACTS_CHANGED:
             return _contacts_changed(old, new, data)
+        case Kind.FOLLOWUP_MORE_TIME:
+            return more_time_sentence(old, new, data)
         case Kind.CONTACT_CHANGED:
             caller = str(data.get("caller_name") or "").strip()
             source = f" from {old}" if old else f" from the caller {caller}" if caller else ""
@@ -182,6 +187,14 @@ def _what(event: CaseEvent) -> str:
         case Kind.REOPEN_WINDOW_ENDED:
             return "ended the reopen window: the case can no longer be re-opened"
     return str(event.get_kind_display()).lower() if event.kind in Kind.values else event.kind
+
+
+def more_time_sentence(old: str, new: str, data: Mapping[str, object]) -> str:
+    days = data.get("days")
+    return (
+        f"asked for more time ({days} business day{'' if days == 1 else 's'}): the follow-ups move later and the "
+        f"automatic close from {old} to {new}"
+    )
 
 
 def _contacts_changed(old: str, new: str, data: Mapping[str, object]) -> str:

@@ -9,6 +9,7 @@ One module per concern; the service functions are re-exported here so callers im
 ``cases.services``.
 """
 
+from cases.services.followup import followup_more_time
 from cases.services.permission import permission_grant, permission_withdraw
 from cases.services.posts import post_create
 from cases.services.qualification import case_escalate, case_set_priority, impact_assess, suggested_priority
@@ -29,6 +30,7 @@ __all__ = [
     "case_set_status",
     "case_submit",
     "case_transfer",
+    "followup_more_time",
     "impact_assess",
     "permission_grant",
     "permission_withdraw",

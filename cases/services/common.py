@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
+from cases import followup
 from cases.models import (
     Case,
     CaseEvent,
@@ -137,4 +138,14 @@ def apply_status(case: Case, target: Status, actor: User | None, now: datetime, 
             "scheduled_for",
         ]
     )
+    followup.sequence_on_status_change(case, old, target, now, _sequence_end(actor, target))
     return record_event(case, CaseEvent.Kind.STATUS_CHANGED, actor, now, old=old, new=target, **data)
+
+
+def _sequence_end(actor: User | None, target: Status) -> str:
+    """Why a 3x10 sequence ends when the case leaves Pending Customer Verification for ``target``."""
+    if target == Status.CLOSED:
+        return followup.End.AUTO_CLOSED if actor is None else followup.End.CLOSED
+    if actor is not None and not is_advisor(actor):
+        return followup.End.REPLIED
+    return followup.End.STATUS_CHANGED

@@ -21,6 +21,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
@@ -28,7 +30,7 @@ from django_htmx.http import push_url
 
 from cases import services
 from cases.attachments import AttachmentLimitHandler, max_bytes, max_per_post
-from cases.forms import PostForm, ReopenForm
+from cases.forms import MoreTimeForm, PostForm, ReopenForm
 from cases.models import Case
 from cases.selectors import get_case_for_viewer
 from cases.selectors.case_page import CasePage, attachment_for_viewer, case_page, feed_for
@@ -57,6 +59,7 @@ def _page_context(
         "case": page.case,
         "post_form": post_form or PostForm(advisor=page.advisor),
         "reopen_form": reopen_form or ReopenForm(),
+        "more_time_form": MoreTimeForm(),
         "detail_url": reverse("cases:detail", kwargs={"number": page.case.number}),
         "urls": _action_urls(page.case),
         "viewer_is_recipient": page.is_recipient(request.user),
@@ -75,6 +78,7 @@ ACTIONS = [
     "permission-withdraw",
     "recipients-add",
     "recipients-remove",
+    "followup-more-time",
 ]
 
 
@@ -248,6 +252,33 @@ def reopen(request: HttpRequest, number: int) -> HttpResponse:
         else:
             return _done(request, case, f"Case #{case.number} is re-opened. An advisor will pick it up.")
     return _invalid(request, number, reopen_form=_keep_text(form, "details"))
+
+
+# --- the 3x10 follow-up ------------------------------------------------------------------------------------
+
+
+@require_POST
+@login_required
+def followup_more_time(request: HttpRequest, number: int) -> HttpResponse:
+    """ "I need more time": the remaining follow-ups and the automatic close move later, once per resolution."""
+    case = get_case_for_viewer(request.user, number)
+    form = MoreTimeForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, case, ValidationError(list(form.errors["days"])))
+    try:
+        sequence = services.followup_more_time(
+            actor=_user(request), case=case, days=form.cleaned_data["days"]
+        )
+    except (WorkflowError, ValidationError) as error:
+        return _refused(request, case, error)
+    days = sequence.more_time_days
+    return _done(
+        request,
+        case,
+        f"You have {days} more business day{'s' if days != 1 else ''}: the case now closes automatically on "
+        f"{date_format(timezone.localtime(sequence.close_at), 'l j F')} unless you reply.",
+        "#followup",
+    )
 
 
 # --- written permission ------------------------------------------------------------------------------------
