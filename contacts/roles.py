@@ -43,6 +43,8 @@ ADVISOR_MODEL_PERMISSIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("cases", "savedreply"): ("view", "add", "change"),
     # "Retry now" on the e-mail outbox; the rows themselves are read-only for everyone.
     ("outbox", "outboundemail"): ("view", "change"),
+    # Status notifications: posted, updated and closed through notifications.services; never deleted.
+    ("notifications", "notification"): ("view", "add", "change"),
 }
 
 
