@@ -49,8 +49,8 @@ class NotificationForm(forms.ModelForm):
         }
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        kind = data.get("kind") or getattr(self.instance, "kind", "")
+        data = super().clean() or {}
+        kind = str(data.get("kind") or getattr(self.instance, "kind", ""))
         if "starts_at" not in self.errors and "ends_at" not in self.errors:
             for name, message in window_errors(kind, data.get("starts_at"), data.get("ends_at")).items():
                 self.add_error(name, message)
@@ -127,7 +127,7 @@ class NotificationAdmin(admin.ModelAdmin):
     def reported_by(self, obj: Notification) -> int:
         return getattr(obj, "report_count", 0)
 
-    def get_fields(self, request: HttpRequest, obj: Notification | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Notification | None = None) -> Any:
         if obj is not None and obj.closed_at is not None:
             return [
                 "kind",

@@ -130,6 +130,9 @@ class NotificationRecipient(models.Model):
             models.UniqueConstraint(fields=["notification", "user"], name="notif_recipient_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user} told of {self.notification}"
+
 
 class IncidentReport(models.Model):
     """A case its contact linked to an open incident ("same symptoms", SPEC §2): a case reports at most one."""
@@ -141,6 +144,9 @@ class IncidentReport(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["notification", "district"], name="notif_report_idx")]
+
+    def __str__(self) -> str:
+        return f"Case {self.case_id} reports {self.notification}"
 
 
 class CalendarFeed(models.Model):

@@ -36,7 +36,7 @@ from notifications.services import calendar_feed_reset
 def notification_list(request: HttpRequest, closed: bool = False) -> HttpResponse:
     feed = None
     if request.user.is_authenticated:
-        feed = CalendarFeed.objects.filter(user=request.user).first()
+        feed = CalendarFeed.objects.filter(user=cast(User, request.user)).first()
     return render(
         request,
         "notifications/list.html",
@@ -112,7 +112,7 @@ def contact_feed(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 @login_required
 def reset_feed(request: HttpRequest) -> HttpResponse:
-    had_one = CalendarFeed.objects.filter(user=request.user).exists()
+    had_one = CalendarFeed.objects.filter(user=cast(User, request.user)).exists()
     calendar_feed_reset(user=cast(User, request.user))
     messages.success(
         request,

@@ -65,8 +65,10 @@ def test_closing_with_email_also_tells_the_affected_districts_who_were_not_told(
     incident = post_incident(personas.advisor)
     resolved = notification_close(actor=personas.advisor, notification=incident, body="Fixed.", email=True)
     told = addresses(key__contains=f"-update-{resolved.pk}-")
-    assert "contact@b.example.org" in told and "support@a.example.org" in told
-    assert "readonly@a.example.org" not in told and "former@a.example.org" not in told
+    assert "contact@b.example.org" in told
+    assert "support@a.example.org" in told
+    assert "readonly@a.example.org" not in told
+    assert "former@a.example.org" not in told
 
 
 def test_a_global_email_reaches_every_districts_authorized_contacts(personas):
@@ -78,7 +80,8 @@ def test_a_global_email_reaches_every_districts_authorized_contacts(personas):
         is_global=True,
         email=True,
     )
-    assert "contact@b.example.org" in addresses() and "support@a.example.org" in addresses()
+    assert "contact@b.example.org" in addresses()
+    assert "support@a.example.org" in addresses()
 
 
 def test_maintenance_ending_before_it_starts_is_refused_and_nothing_stored(personas):
@@ -150,7 +153,8 @@ def test_an_update_records_what_it_changed_and_moves_the_calendar_sequence(perso
         ends_at=later + timedelta(hours=2),
     )
     maintenance.refresh_from_db()
-    assert maintenance.starts_at == later and maintenance.revision == 1
+    assert maintenance.starts_at == later
+    assert maintenance.revision == 1
     assert set(update.changes) == {"starts_at", "ends_at"}
 
 
