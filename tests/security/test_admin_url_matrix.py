@@ -36,6 +36,7 @@ from cases.tests.factories import DevIssueFactory, ModuleFactory, ReleaseFactory
 from contacts.models import User
 from contacts.roles import ADVISORS_GROUP
 from contacts.tests.factories import UserFactory
+from notifications.tests.factories import post_incident
 from outbox.models import OutboundEmail
 
 pytestmark = pytest.mark.django_db
@@ -99,6 +100,7 @@ MATRIX: dict[str, tuple[str, ...]] = {
     "contacts/": WORK,
     "cases/": WORK,
     "outbox/": WORK,
+    "notifications/": WORK,
     **rows(
         "auth/group",
         model_pages(
@@ -177,6 +179,14 @@ MATRIX: dict[str, tuple[str, ...]] = {
         "outbox/outboundemail",
         model_pages(changelist=WORK, add=NOBODY, change=WORK, delete=NOBODY, history=WORK),
     ),
+    # Status notifications: posted, updated and closed through notifications.services; never deleted (their
+    # history and the cases that reported them stay).
+    **rows(
+        "notifications/notification",
+        model_pages(changelist=WORK, add=WORK, change=WORK, delete=NOBODY, history=WORK),
+    ),
+    # Close with the resolved update (a form; the POST closes).
+    "notifications/notification/<id>/close/": WORK,
 }
 ROLES = ("anonymous", "contact", "advisor", "administrator")
 
@@ -240,6 +250,7 @@ def world(personas) -> World:
         "cases/release": ReleaseFactory(),
         "cases/savedreply": SavedReply.objects.create(title="Thanks", body="Thanks for the details."),
         "outbox/outboundemail": OutboundEmail.objects.filter(recipient=personas.support).first(),
+        "notifications/notification": post_incident(personas.advisor, districts=[personas.district_a]),
     }
     administrator = UserFactory(email="root@support.example.com", is_staff=True, is_superuser=True)
     people = {
