@@ -43,6 +43,7 @@ class NotificationForm(forms.ModelForm):
     class Meta:
         model = Notification
         fields = ["kind", "title", "is_global", "districts", "starts_at", "ends_at"]
+        widgets = {"districts": forms.SelectMultiple(attrs={"size": 8})}
         help_texts = {
             "starts_at": "Maintenance: when the window starts (post it about two weeks ahead).",
             "ends_at": "Maintenance: when the window ends.",
@@ -100,7 +101,7 @@ class NotificationAdmin(admin.ModelAdmin):
     list_display = ["title", "kind", "scope", "status", "opened_at", "updated_at", "reported_by"]
     list_filter = [OpenFilter, "kind", "is_global"]
     search_fields = ["title"]
-    autocomplete_fields = ["districts"]
+    # A plain, labelled multiple select: the admin's select2 search box carries no label (WCAG 4.1.2).
     date_hierarchy = "opened_at"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Notification]:
