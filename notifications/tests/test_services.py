@@ -4,12 +4,19 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.utils import timezone
 
 from contacts.models import Role
 from contacts.tests.factories import MembershipFactory, UserFactory
 from notifications.models import Notification, NotificationRecipient, NotificationUpdate
-from notifications.services import notification_close, notification_create, notification_update
+from notifications.services import (
+    _email,
+    affected_contacts,
+    notification_close,
+    notification_create,
+    notification_update,
+)
 from notifications.tests.factories import post_incident, post_maintenance
 from outbox.models import OutboundEmail
 
@@ -30,9 +37,7 @@ def test_a_scoped_update_emails_the_districts_authorized_contacts_once_each(pers
     # Authorized contacts of district A; not read-only, not the deactivated person, not district B.
     assert told == ["implementation@a.example.org", "support@a.example.org", "technical@a.example.org"]
     # Asked again (a retried request), the same update queues nothing twice: one e-mail per contact per update.
-    from notifications.services import _email, affected_contacts
-
-    with __import__("django.db").db.transaction.atomic():
+    with transaction.atomic():
         _email(update, affected_contacts(incident), timezone.now())
     assert OutboundEmail.objects.count() == 3
     subject = OutboundEmail.objects.first().subject
@@ -165,3 +170,13 @@ def test_a_new_contact_added_later_is_told_of_the_next_update(personas):
     notification_update(actor=personas.advisor, notification=incident, body="Still on it.", email=True)
     assert addresses(to_address="new@b.example.org") == ["new@b.example.org"]
     assert addresses(to_address="contact@b.example.org") == ["contact@b.example.org"] * 2
+
+
+def test_the_email_links_to_the_updates_and_says_how_to_report_the_same_symptoms(personas):
+    incident = post_incident(personas.advisor, districts=[personas.district_b], email=True)
+    email = OutboundEmail.objects.get()
+    assert email.subject == "[Incident] Grade Book posting errors"
+    assert f"/notifications/{incident.pk}/" in email.body_text
+    assert "Teachers cannot post grades; we are investigating." in email.body_text
+    assert "no phone call is needed" in email.body_text
+    assert f"/notifications/{incident.pk}/" in email.body_html

@@ -28,13 +28,24 @@ def log_in(page: Page, url: str, email: str, password: str) -> None:
 def test_a_contact_links_a_new_case_to_the_open_incident(page: Page, live_server, personas, monkeypatch):
     monkeypatch.setattr("outbox.services.schedule_delivery", lambda pk: None)
     ModuleFactory(name="Grade Book")
+    # The gray banner (nothing open), then the green one (maintenance only), pass the contrast checks too.
+    page.goto(live_server.url + "/accounts/login/")
+    expect(page.get_by_role("complementary", name="Status notifications")).to_contain_text(
+        "No open notifications"
+    )
+    assert_accessible(page)
+    post_maintenance(personas.advisor, title="Database upgrade")
+    page.reload()
+    expect(page.get_by_role("complementary", name="Status notifications")).to_contain_text(
+        "Maintenance: Database upgrade"
+    )
+    assert_accessible(page)
     incident = post_incident(
         personas.advisor, title="Grade Book posting errors", districts=[personas.district_a]
     )
     notification_update(
         actor=personas.advisor, notification=incident, body="Cause found; a fix is being tested."
     )
-    post_maintenance(personas.advisor, title="Database upgrade")
     post_incident(personas.advisor, title="Cedar Falls sync stalled", districts=[personas.district_b])
 
     # Not logged in: the public page, global notifications only.
