@@ -11,6 +11,7 @@ from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -86,8 +87,6 @@ def notification_ics(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def public_feed(request: HttpRequest) -> HttpResponse:
     """Every global maintenance: the same for everyone, no login."""
-    from django.contrib.auth.models import AnonymousUser
-
     return _ics(
         maintenance_for_calendar(AnonymousUser()),
         name="Support Case Portal maintenance",
