@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from django import forms
@@ -19,6 +19,7 @@ from cases.models import PRIORITY_HELP, Module, Priority
 from cases.services import CRITICAL_ONLY_FOR_OUTAGES
 from contacts.models import District, User
 from contacts.selectors import authorized_memberships
+from notifications.models import Notification
 from portal.validators import single_line
 
 # Tooltips of the fields every type shares (seed 002, "Case Fields").
@@ -38,6 +39,10 @@ DESCRIPTION_HELP = (
     "Details of the issue: who, what, where, when, why and how. The more you tell us, the faster we can qualify "
     "and resolve it."
 )
+INCIDENT_HELP = (
+    "If your district sees the same symptoms as the open incident, link the case to it: support then knows how "
+    "many districts are affected, and no phone call is needed."
+)
 MODULE_HELP = "The product area, in alphabetical order. If yours is not listed, choose Not Applicable."
 
 
@@ -54,10 +59,12 @@ class CaseForm(forms.Form):
         *args: Any,
         spec: CaseTypeSpec,
         districts: Sequence[District],
+        incidents: Mapping[int, Sequence[Notification]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.spec = spec
+        self.incidents_by_district = incidents or {}
         # New on every form load and sent back with the form: one case per form load (cases.services.case_submit).
         self.fields["token"] = forms.UUIDField(required=False, widget=forms.HiddenInput)
         if not self.is_bound:
@@ -128,6 +135,30 @@ class CaseForm(forms.Form):
             )
         for detail in spec.details:
             self.fields[detail.name] = detail.form_field()
+        # SPEC §2: while an incident is open for the district, the contact may link the case to it.
+        self.open_incidents = list(self.incidents_by_district.get(chosen, ())) if chosen is not None else []
+        if self.open_incidents:
+            self.fields["incident"] = forms.TypedChoiceField(
+                label="Is this the open incident?",
+                help_text=INCIDENT_HELP,
+                required=False,
+                coerce=int,
+                empty_value=None,
+                widget=forms.RadioSelect,
+                choices=[
+                    ("", "No, my issue is different"),
+                    *((n.pk, f"Same symptoms as “{n.title}”") for n in self.open_incidents),
+                ],
+            )
+
+    def chosen_incident(self) -> Notification | None:
+        """The open incident the contact said the case reports, if any (checked against the district in
+        ``clean``)."""
+        pk = self.cleaned_data.get("incident")
+        district = self.cleaned_data.get("district")
+        if pk is None or district is None:
+            return None
+        return next((n for n in self.incidents_by_district.get(district.pk, ()) if n.pk == pk), None)
 
     def _chosen_district(self, district_ids: list[int]) -> int | None:
         """The district the form is for: as sent, else as first shown."""
@@ -156,6 +187,9 @@ class CaseForm(forms.Form):
             self.add_error(
                 "contact", f"{contact.get_full_name()} is not an authorized contact of {district.name}."
             )
+        incident = cleaned.get("incident")
+        if district and incident is not None and self.chosen_incident() is None:
+            self.add_error("incident", f"This incident is not open for {district.name}; choose again.")
         details = {d.name: cleaned.get(d.name) for d in self.spec.details if d.name not in self.errors}
         try:
             clean_details(self.spec, details, today=timezone.localdate())
@@ -169,7 +203,7 @@ class CaseForm(forms.Form):
         return {d.name: self.cleaned_data.get(d.name) for d in self.spec.details}
 
     def common_fields(self) -> list[forms.BoundField]:
-        names = ["district", "contact", "priority", "subject", "description", "module"]
+        names = ["district", "contact", "priority", "subject", "description", "module", "incident"]
         return [self[n] for n in names if n in self.fields]
 
     def detail_fields(self) -> list[forms.BoundField]:

@@ -45,6 +45,8 @@ ADVISOR_MODEL_PERMISSIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("outbox", "outboundemail"): ("view", "change"),
     # The scheduled jobs' runs and the ops page (read-only; "Run now" is administrators' only).
     ("jobs", "jobrun"): ("view",),
+    # Status notifications: posted, updated and closed through notifications.services; never deleted.
+    ("notifications", "notification"): ("view", "add", "change"),
 }
 
 

@@ -31,6 +31,8 @@ from cases.workflow import (
 from contacts.access import Capability, is_advisor, require_capability
 from contacts.models import District, User
 from contacts.selectors import authorized_contacts
+from notifications.models import Notification
+from notifications.services import incident_link_case
 from outbox.services import enqueue_email
 from portal.lib import businesstime
 from portal.validators import one_line_text_error
@@ -89,6 +91,7 @@ def case_submit(
     client_token: uuid.UUID | None = None,
     caller_name: str = "",
     caller_phone: str = "",
+    incident: Notification | None = None,
     now: datetime | None = None,
 ) -> Case:
     """Store a new case exactly as submitted, compute its first-response target and confirm it by e-mail; a
@@ -101,6 +104,9 @@ def case_submit(
     ``contact`` is then ``None`` and the caller's name and phone are required and stored on the case. Nobody of
     the district is e-mailed (the caller has no account); the district's contacts see the case in their list,
     and an advisor later transfers it to one of them (``cases.services.transfer.case_transfer``).
+
+    ``incident``: the open incident notification the case reports ("same symptoms", SPEC §2); it must be open
+    for the district, else nothing is stored.
     """
     now = resolve_now(now)
     spec = CASE_TYPES[CaseType(case_type)]
@@ -194,6 +200,8 @@ def case_submit(
                 raise
             return earlier
     search.index_case(case)
+    if incident is not None:
+        incident_link_case(case=case, notification=incident, now=now)
     if contact is None:
         recipients = []
     elif submitter == contact or is_advisor(submitter):

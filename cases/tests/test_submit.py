@@ -903,17 +903,18 @@ def test_a_rejected_submission_queues_no_email(client, personas, modules, django
 
 
 @pytest.mark.parametrize("slug", ["application-issue", "modify-support-contacts", "data-restore"])
-def test_a_submission_costs_at_most_20_queries(
+def test_a_submission_costs_at_most_21_queries(
     client, personas, modules, django_assert_max_num_queries, slug
 ):
     client.force_login(personas.support)
     data = EXAMPLES[slug].post(personas, modules)
-    with django_assert_max_num_queries(20):
+    # The open incidents of the contact's districts count once (the "same symptoms" choice, SPEC §2).
+    with django_assert_max_num_queries(21):
         response = client.post(url(slug), data)
     assert response.status_code == 302
 
 
-def test_a_submission_for_another_contact_costs_at_most_20_queries(client, personas, modules):
+def test_a_submission_for_another_contact_costs_at_most_21_queries(client, personas, modules):
     # Two recipients, two queued e-mails. The SAVEPOINT / RELEASE pair is left out of the count: it exists
     # only because the test runs inside a transaction (in production the atomic block is the outermost one).
     client.force_login(personas.support)
@@ -922,7 +923,7 @@ def test_a_submission_for_another_contact_costs_at_most_20_queries(client, perso
         response = client.post(url("application-issue"), data)
     assert response.status_code == 302
     real = [q["sql"] for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
-    assert len(real) <= 20, "\n".join(real)
+    assert len(real) <= 21, "\n".join(real)
 
 
 def count_queries(client, path: str) -> int:

@@ -25,6 +25,8 @@ from cases.workflow import Status
 from contacts.access import ROLE_CAPABILITIES, Capability, request_memberships
 from contacts.districts import current_district, remember_district
 from contacts.models import District, Membership, Role, User
+from notifications.models import IncidentReport
+from notifications.selectors import incidents_by_district
 
 
 def _submittable(request: HttpRequest, spec: CaseTypeSpec | None = None) -> list[District]:
@@ -104,7 +106,10 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
                 request, f"This form was already submitted as case #{earlier.number}; nothing new was filed."
             )
             return redirect("cases:submitted", number=earlier.number)
-    form = CaseForm(request.POST or None, spec=spec, districts=districts, initial=initial)
+    incidents = incidents_by_district(user, [d.pk for d in districts])
+    form = CaseForm(
+        request.POST or None, spec=spec, districts=districts, initial=initial, incidents=incidents
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -121,6 +126,7 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
                 category=Category.PORTAL if follows is None else Category.PORTAL_FOLLOW_UP,
                 follows_case=follows,
                 client_token=data.get("token"),
+                incident=form.chosen_incident(),
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -191,6 +197,7 @@ def submitted(request: HttpRequest, number: int) -> HttpResponse:
     """Confirmation after submitting. After an outage, the support phone number (shown nowhere else)."""
     case = get_case_for_viewer(request.user, number)
     spec = case.type_spec
+    report = IncidentReport.objects.filter(case=case).select_related("notification").first()
     return render(
         request,
         "cases/submitted.html",
@@ -198,6 +205,8 @@ def submitted(request: HttpRequest, number: int) -> HttpResponse:
             "case": case,
             "spec": spec,
             "details": spec.display_details(case.details),
-            "support_phone": settings.SUPPORT_PHONE if spec.outage else None,
+            # A case linked to a known incident needs no call: support is already on it (seed 003).
+            "support_phone": settings.SUPPORT_PHONE if spec.outage and report is None else None,
+            "incident": report.notification if report is not None else None,
         },
     )

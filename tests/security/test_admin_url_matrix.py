@@ -38,6 +38,7 @@ from contacts.models import User
 from contacts.roles import ADVISORS_GROUP
 from contacts.tests.factories import UserFactory
 from jobs.models import JobRun
+from notifications.tests.factories import post_incident
 from outbox.models import OutboundEmail
 
 pytestmark = pytest.mark.django_db
@@ -101,6 +102,7 @@ MATRIX: dict[str, tuple[str, ...]] = {
     "contacts/": WORK,
     "cases/": WORK,
     "outbox/": WORK,
+    "notifications/": WORK,
     **rows(
         "auth/group",
         model_pages(
@@ -188,6 +190,14 @@ MATRIX: dict[str, tuple[str, ...]] = {
     "jobs/jobrun/ops/": WORK,
     # "Run now" is a POST (administrators only: the ops page's tests).
     "jobs/jobrun/ops/<slug:name>/run/": (LOGIN, LOGIN, GET_REFUSED, GET_REFUSED),
+    # Status notifications: posted, updated and closed through notifications.services; never deleted (their
+    # history and the cases that reported them stay).
+    **rows(
+        "notifications/notification",
+        model_pages(changelist=WORK, add=WORK, change=WORK, delete=NOBODY, history=WORK),
+    ),
+    # Close with the resolved update (a form; the POST closes).
+    "notifications/notification/<id>/close/": WORK,
 }
 ROLES = ("anonymous", "contact", "advisor", "administrator")
 
@@ -252,6 +262,7 @@ def world(personas) -> World:
         "cases/savedreply": SavedReply.objects.create(title="Thanks", body="Thanks for the details."),
         "outbox/outboundemail": OutboundEmail.objects.filter(recipient=personas.support).first(),
         "jobs/jobrun": JobRun.objects.create(job="email-outbox", started_at=now(), evaluated_at=now()),
+        "notifications/notification": post_incident(personas.advisor, districts=[personas.district_a]),
     }
     administrator = UserFactory(email="root@support.example.com", is_staff=True, is_superuser=True)
     people = {
