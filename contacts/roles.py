@@ -43,6 +43,10 @@ ADVISOR_MODEL_PERMISSIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("cases", "savedreply"): ("view", "add", "change"),
     # "Retry now" on the e-mail outbox; the rows themselves are read-only for everyone.
     ("outbox", "outboundemail"): ("view", "change"),
+    # Satisfaction surveys and their report: read-only (the survey job and the survey page write them).
+    ("surveys", "survey"): ("view",),
+    ("surveys", "surveyresponse"): ("view",),
+    ("surveys", "surveyoptout"): ("view",),
 }
 
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("cases/", include("cases.urls")),
+    path("survey/", include("surveys.urls")),
     # Case attachments, only through the authorized view; the prefix is sanitize.ATTACHMENT_URL_PREFIX.
     path("attachments/<uuid:key>/<str:name>", case_detail.download, name="attachment"),
     path("", include("contacts.urls")),
