@@ -32,11 +32,13 @@ from django.urls import URLPattern, URLResolver
 
 from cases.casetypes import CaseType
 from cases.models import Case, SavedReply
+from cases.services import case_close
 from cases.tests.factories import DevIssueFactory, ModuleFactory, ReleaseFactory, submit_case
 from contacts.models import User
 from contacts.roles import ADVISORS_GROUP
 from contacts.tests.factories import UserFactory
 from outbox.models import OutboundEmail
+from surveys.models import Survey, SurveyOptOut, SurveyResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -99,6 +101,7 @@ MATRIX: dict[str, tuple[str, ...]] = {
     "contacts/": WORK,
     "cases/": WORK,
     "outbox/": WORK,
+    "surveys/": WORK,
     **rows(
         "auth/group",
         model_pages(
@@ -177,6 +180,21 @@ MATRIX: dict[str, tuple[str, ...]] = {
         "outbox/outboundemail",
         model_pages(changelist=WORK, add=NOBODY, change=WORK, delete=NOBODY, history=WORK),
     ),
+    # Surveys, their responses and opt-outs are written by surveys.services only; advisors read them.
+    **rows(
+        "surveys/survey",
+        model_pages(changelist=WORK, add=NOBODY, change=WORK, delete=NOBODY, history=WORK),
+    ),
+    **rows(
+        "surveys/surveyresponse",
+        model_pages(changelist=WORK, add=NOBODY, change=WORK, delete=NOBODY, history=WORK),
+    ),
+    **rows(
+        "surveys/surveyoptout",
+        model_pages(changelist=WORK, add=NOBODY, change=WORK, delete=NOBODY, history=WORK),
+    ),
+    # The satisfaction report (read-only; a staff account without the advisor role gets a 403).
+    "surveys/surveyresponse/report/": WORK,
 }
 ROLES = ("anonymous", "contact", "advisor", "administrator")
 
@@ -240,6 +258,7 @@ def world(personas) -> World:
         "cases/release": ReleaseFactory(),
         "cases/savedreply": SavedReply.objects.create(title="Thanks", body="Thanks for the details."),
         "outbox/outboundemail": OutboundEmail.objects.filter(recipient=personas.support).first(),
+        **survey_objects(personas),
     }
     administrator = UserFactory(email="root@support.example.com", is_staff=True, is_superuser=True)
     people = {
@@ -261,6 +280,28 @@ def world(personas) -> World:
         },
     )
     return World(objects=objects, people=people, case=case, contact_change_case=contact_change_case)
+
+
+def survey_objects(personas: Any) -> dict[str, Model]:
+    """A closed case's sent survey, its response and its contact's opt-out."""
+    case = case_close(
+        actor=personas.advisor, case=submit_case(district=personas.district_a, contact=personas.support)
+    )
+    survey = Survey.objects.get(case=case)
+    Survey.objects.filter(pk=survey.pk).update(
+        state=Survey.State.SENT, sent_at=case.closed_at, token_hash="0" * 64, expires_at=case.closed_at
+    )
+    response = SurveyResponse.objects.create(
+        survey=survey,
+        courtesy=5,
+        knowledge=5,
+        timeliness=5,
+        quality=5,
+        overall=5,
+        submitted_at=case.closed_at,
+    )
+    opt_out = SurveyOptOut.objects.create(user=personas.support, created_at=case.closed_at, via="page")
+    return {"surveys/survey": survey, "surveys/surveyresponse": response, "surveys/surveyoptout": opt_out}
 
 
 def url_of(route: str, world: World) -> str:
