@@ -96,6 +96,7 @@ class SurveyResponseAdmin(ReadOnlyAdmin):
         "advisor",
     ]
     list_filter = [FigureFilter]
+    change_list_template = "admin/surveys/surveyresponse/change_list.html"
     list_select_related = ["survey__case", "survey__advisor"]
     fields = readonly_fields = (
         "case_link",
