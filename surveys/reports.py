@@ -151,12 +151,12 @@ def build(user: User, period: Period) -> list[Table]:
 
 
 @dataclass
-class FollowUp:
+class LowRating:
     response: SurveyResponse
     case_href: str
 
 
-def follow_ups(user: User, period: Period) -> list[FollowUp]:
+def follow_ups(user: User, period: Period) -> list[LowRating]:
     """Responses rating Overall Service 1 or 2 in the period, newest first, each with its case's work page."""
     rows = (
         responses_visible_to(user)
@@ -164,4 +164,4 @@ def follow_ups(user: User, period: Period) -> list[FollowUp]:
         .select_related("survey__case", "survey__contact", "survey__advisor")
         .order_by("-submitted_at")
     )
-    return [FollowUp(row, reverse("admin:cases_case_change", args=[row.survey.case_id])) for row in rows]
+    return [LowRating(row, reverse("admin:cases_case_change", args=[row.survey.case_id])) for row in rows]

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connection
 
 from cases.services import case_close, case_reopen
 from cases.tests.factories import CallerCaseFactory, put_in_status, submit_case
@@ -16,6 +17,7 @@ from cases.workflow import Status
 from jobs.runner import plan, run
 from outbox.services import build_message
 from surveys.models import Survey, SurveyOptOut
+from surveys.services import due_surveys
 from surveys.tests.helpers import closed_case, survey_mails, token_of
 
 pytestmark = pytest.mark.django_db
@@ -163,3 +165,16 @@ def test_the_link_in_the_mail_opens_the_survey(personas, client) -> None:
         response = client.get(f"/survey/{token_of(email)}/")
     assert response.status_code == 200
     assert f"How did we do on case #{case.number}?" in response.content.decode()
+
+
+def test_the_job_reads_only_due_rows_through_its_indexes(personas) -> None:
+    """The due query and the 30-day check can use their partial indexes (the test tables are too small for the
+    planner to prefer them on its own, so sequential scans are switched off for the plan)."""
+    closed_case(personas, at=MONDAY)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    assert "survey_pending_due" in due_surveys(MONDAY).explain()
+    recent = Survey.objects.filter(
+        contact=personas.support, state=Survey.State.SENT, sent_at__gt=MONDAY - timedelta(days=30)
+    )
+    assert "survey_contact_sent" in recent.explain()
