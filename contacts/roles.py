@@ -47,6 +47,10 @@ ADVISOR_MODEL_PERMISSIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("jobs", "jobrun"): ("view",),
     # Status notifications: posted, updated and closed through notifications.services; never deleted.
     ("notifications", "notification"): ("view", "add", "change"),
+    # Satisfaction surveys and their report: read-only (the survey job and the survey page write them).
+    ("surveys", "survey"): ("view",),
+    ("surveys", "surveyresponse"): ("view",),
+    ("surveys", "surveyoptout"): ("view",),
 }
 
 

@@ -48,6 +48,12 @@ class OutboundEmail(models.Model):
     subject = models.CharField(max_length=255)
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
+    headers = models.JSONField(
+        default=dict,
+        db_default={},
+        blank=True,
+        help_text='Extra message headers the sender asked for, e.g. a survey\'s "List-Unsubscribe".',
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0, help_text="Delivery attempts so far.")
     next_attempt_at = models.DateTimeField(

@@ -64,7 +64,12 @@ class Delivery(enum.StrEnum):
 
 
 def enqueue_email(
-    *, recipient: User | str, template: str, context: dict[str, Any], key: str
+    *,
+    recipient: User | str,
+    template: str,
+    context: dict[str, Any],
+    key: str,
+    headers: dict[str, str] | None = None,
 ) -> OutboundEmail | None:
     """Queue the e-mail ``templates/emails/<template>/`` for ``recipient`` in the current transaction.
 
@@ -76,6 +81,9 @@ def enqueue_email(
     rolled back with that change. The subject (one line), text and HTML bodies are rendered now, with
     ``context`` plus ``site_url``, ``recipient`` and (bodies only) ``subject``. After the commit the
     ``deliver_email`` task is queued; if the broker is down the row stays pending and the sweep sends it.
+
+    ``headers``: extra message headers (e.g. ``List-Unsubscribe``), stored with the row and sent with it; they
+    cannot replace the outbox's own (``Message-ID``, ``Auto-Submitted``).
 
     Returns the new row, or ``None`` when nothing was queued: the recipient is deactivated (SPEC §5), or a
     row with the same ``key`` already exists (the first one wins; a second enqueue is a no-op, also under a
@@ -113,6 +121,7 @@ def enqueue_email(
         subject=subject,
         body_text=render_to_string(f"emails/{template}/body.txt", values),
         body_html=render_to_string(f"emails/{template}/body.html", values),
+        headers=dict(headers or {}),
         next_attempt_at=timezone.now(),
     )
     # ON CONFLICT DO NOTHING: a duplicate key, even one inserted by a concurrent transaction, is skipped
@@ -268,6 +277,7 @@ def build_message(email: OutboundEmail) -> EmailMultiAlternatives:
         settings.DEFAULT_FROM_EMAIL,
         [email.to_address],
         headers={
+            **email.headers,
             "Message-ID": email.message_id,
             # RFC 3834: no auto-replies (out-of-office) to a machine-sent message; the second for Exchange.
             "Auto-Submitted": "auto-generated",

@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("cases/", include("cases.urls")),
     path("notifications/", include("notifications.urls")),
+    path("survey/", include("surveys.urls")),
     # Case attachments, only through the authorized view; the prefix is sanitize.ATTACHMENT_URL_PREFIX.
     path("attachments/<uuid:key>/<str:name>", case_detail.download, name="attachment"),
     path("", include("contacts.urls")),

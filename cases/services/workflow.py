@@ -41,6 +41,7 @@ from contacts.access import Capability, is_advisor
 from contacts.models import User
 from portal.lib import businesstime
 from portal.lib.sanitize import html_to_text, sanitize_html
+from surveys import services as surveys
 
 
 @transaction.atomic
@@ -216,10 +217,13 @@ def case_close(*, actor: User | None, case: Case, now: datetime | None = None) -
 
 
 def close_case(case: Case, actor: User | None, now: datetime) -> CaseEvent:
-    """Close a locked open case; no e-mail (the caller sends it)."""
+    """Close a locked open case; no e-mail (the caller sends it). Every close makes the case eligible for a
+    satisfaction survey, in the same transaction (the survey job reads that stored state)."""
     kind = actor_kind(actor, case, Capability.CLOSE_REOPEN)
     transition_for(case.status, Status.CLOSED, kind)
-    return apply_status(case, Status.CLOSED, actor, now, by=kind.value)
+    event = apply_status(case, Status.CLOSED, actor, now, by=kind.value)
+    surveys.case_closed(case, now)
+    return event
 
 
 @transaction.atomic

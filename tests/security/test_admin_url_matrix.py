@@ -33,6 +33,7 @@ from django.utils.timezone import now
 
 from cases.casetypes import CaseType
 from cases.models import Case, SavedReply
+from cases.services import case_close
 from cases.tests.factories import DevIssueFactory, ModuleFactory, ReleaseFactory, submit_case
 from contacts.models import User
 from contacts.roles import ADVISORS_GROUP
@@ -40,6 +41,7 @@ from contacts.tests.factories import UserFactory
 from jobs.models import JobRun
 from notifications.tests.factories import post_incident
 from outbox.models import OutboundEmail
+from surveys.models import Survey, SurveyOptOut, SurveyResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -103,6 +105,7 @@ MATRIX: dict[str, tuple[str, ...]] = {
     "cases/": WORK,
     "outbox/": WORK,
     "notifications/": WORK,
+    "surveys/": WORK,
     **rows(
         "auth/group",
         model_pages(
@@ -198,6 +201,21 @@ MATRIX: dict[str, tuple[str, ...]] = {
     ),
     # Close with the resolved update (a form; the POST closes).
     "notifications/notification/<id>/close/": WORK,
+    # Surveys, their responses and opt-outs are written by surveys.services only; advisors read them.
+    **rows(
+        "surveys/survey",
+        model_pages(changelist=WORK, add=NOBODY, change=WORK, delete=NOBODY, history=WORK),
+    ),
+    **rows(
+        "surveys/surveyresponse",
+        model_pages(changelist=WORK, add=NOBODY, change=WORK, delete=NOBODY, history=WORK),
+    ),
+    **rows(
+        "surveys/surveyoptout",
+        model_pages(changelist=WORK, add=NOBODY, change=WORK, delete=NOBODY, history=WORK),
+    ),
+    # The satisfaction report (read-only; a staff account without the advisor role gets a 403).
+    "surveys/surveyresponse/report/": WORK,
 }
 ROLES = ("anonymous", "contact", "advisor", "administrator")
 
@@ -263,6 +281,7 @@ def world(personas) -> World:
         "outbox/outboundemail": OutboundEmail.objects.filter(recipient=personas.support).first(),
         "jobs/jobrun": JobRun.objects.create(job="email-outbox", started_at=now(), evaluated_at=now()),
         "notifications/notification": post_incident(personas.advisor, districts=[personas.district_a]),
+        **survey_objects(personas),
     }
     administrator = UserFactory(email="root@support.example.com", is_staff=True, is_superuser=True)
     people = {
@@ -284,6 +303,28 @@ def world(personas) -> World:
         },
     )
     return World(objects=objects, people=people, case=case, contact_change_case=contact_change_case)
+
+
+def survey_objects(personas: Any) -> dict[str, Model]:
+    """A closed case's sent survey, its response and its contact's opt-out."""
+    case = case_close(
+        actor=personas.advisor, case=submit_case(district=personas.district_a, contact=personas.support)
+    )
+    survey = Survey.objects.get(case=case)
+    Survey.objects.filter(pk=survey.pk).update(
+        state=Survey.State.SENT, sent_at=case.closed_at, token_hash="0" * 64, expires_at=case.closed_at
+    )
+    response = SurveyResponse.objects.create(
+        survey=survey,
+        courtesy=5,
+        knowledge=5,
+        timeliness=5,
+        quality=5,
+        overall=5,
+        submitted_at=case.closed_at,
+    )
+    opt_out = SurveyOptOut.objects.create(user=personas.support, created_at=case.closed_at, via="page")
+    return {"surveys/survey": survey, "surveys/surveyresponse": response, "surveys/surveyoptout": opt_out}
 
 
 def url_of(route: str, world: World) -> str:
