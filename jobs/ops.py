@@ -19,7 +19,7 @@ from kombu.exceptions import OperationalError
 
 from jobs import beat
 from jobs.models import JobRun
-from jobs.registry import JOBS, Job
+from jobs.registry import JOBS, Job, count_due, oldest_due
 from portal.celery import JOB_INTERVALS
 
 logger = logging.getLogger(__name__)
@@ -105,8 +105,8 @@ def status_of(job: Job, now: datetime, last: JobRun | None, failed: list[JobRun]
         job=job,
         interval=JOB_INTERVALS.get(job.name),
         last_run=last,
-        due_now=due.order_by()[: DUE_COUNT_CAP + 1].count(),
-        oldest_due=due.order_by(job.due_field).values_list(job.due_field, flat=True).first(),
+        due_now=count_due(due, DUE_COUNT_CAP + 1),
+        oldest_due=oldest_due(due, job.due_field),
         failed_runs=failed,
         now=now,
     )

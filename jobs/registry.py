@@ -15,7 +15,7 @@ An app declares its jobs in its ``jobs.py`` with ``register(Job(...))``; ``jobs.
 
 A job whose due work is not rows of a table (the orphaned-files sweep walks the file system) returns from
 ``due`` a list of rows instead: objects with ``pk`` (what ``handle`` takes) and the ``due_field`` attribute,
-in the same order. ``due_keys`` and ``count_due`` read either kind.
+in the same order. ``due_keys``, ``count_due`` and ``oldest_due`` read either kind.
 
 How often beat runs each job is in ``portal/celery.py`` (``JOB_INTERVALS``), with the rest of the schedule.
 """
@@ -72,6 +72,15 @@ def due_keys(rows: QuerySet[Any] | Sequence[Any], limit: int) -> list[Any]:
     return [row.pk for row in rows[:limit]]
 
 
-def count_due(rows: QuerySet[Any] | Sequence[Any]) -> int:
-    """How many rows are due, counted in SQL for a queryset."""
-    return rows.count() if isinstance(rows, QuerySet) else len(rows)
+def count_due(rows: QuerySet[Any] | Sequence[Any], cap: int | None = None) -> int:
+    """How many rows are due (at most ``cap``), counted in SQL for a queryset."""
+    if isinstance(rows, QuerySet):
+        return (rows.order_by()[:cap] if cap is not None else rows).count()
+    return len(rows) if cap is None else min(len(rows), cap)
+
+
+def oldest_due(rows: QuerySet[Any] | Sequence[Any], due_field: str) -> Any:
+    """The earliest due moment among the rows, or None when nothing is due."""
+    if isinstance(rows, QuerySet):
+        return rows.order_by(due_field).values_list(due_field, flat=True).first()
+    return min((getattr(row, due_field) for row in rows), default=None)
