@@ -18,7 +18,9 @@ app.autodiscover_tasks(["portal"])
 # How often beat runs each scheduled job (jobs.registry), in seconds: fixed intervals, never local-time
 # crontabs (Celery's daylight-saving bugs). A job does what is due from stored due moments, so the interval
 # only bounds how late an action can be.
-JOB_INTERVALS: dict[str, float] = {}
+JOB_INTERVALS: dict[str, float] = {
+    "sla-watch": 60.0,
+}
 
 
 def job_entry(name: str, seconds: float) -> dict[str, object]:
