@@ -393,7 +393,7 @@ class Case(models.Model):
             # The SLA watch job: open cases with something to watch, by the moment it is due. A closed case
             # leaves the index and comes back as it was if it is re-opened.
             models.Index(
-                fields=["sla_watch_at"],
+                fields=["sla_watch_at", "id"],
                 name="case_sla_watch",
                 condition=OPEN_CASE & Q(sla_watch_at__isnull=False),
             ),

@@ -98,7 +98,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='case',
-            index=models.Index(condition=models.Q(models.Q(('status', 'closed'), _negated=True), ('sla_watch_at__isnull', False)), fields=['sla_watch_at'], name='case_sla_watch'),
+            index=models.Index(condition=models.Q(models.Q(('status', 'closed'), _negated=True), ('sla_watch_at__isnull', False)), fields=['sla_watch_at', 'id'], name='case_sla_watch'),
         ),
         migrations.AddConstraint(
             model_name='caseevent',

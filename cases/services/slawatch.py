@@ -31,18 +31,18 @@ starts over for it, and the events of the old one stay.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from cases.models import OPEN_CASE, Case, CaseEvent, Priority
-from cases.services.common import business_seconds, record_event
+from cases.services.common import business_seconds
 from contacts.access import is_advisor
-from contacts.models import User
 from outbox.services import enqueue_email
 from portal.lib import businesstime
 
@@ -112,49 +112,51 @@ def record_answer(case: Case, now: datetime) -> list[str]:
     return ["first_response_late_seconds", "sla_missed_at", "sla_watch_at"]
 
 
+def _record_once(case: Case, kind: str, due: datetime, at: datetime, **data: object) -> None:
+    """The watch's event for ``case`` and its target, unless it is already recorded (``caseevent_sla_once``:
+    ON CONFLICT DO NOTHING, so a second one is no error and costs no query to look for the first)."""
+    event = CaseEvent(case=case, kind=kind, new=target_key(due), data=data, created_at=at)
+    CaseEvent.objects.bulk_create([event], ignore_conflicts=True)
+
+
 def _record_miss(case: Case, due: datetime, oncall: bool) -> None:
-    key = target_key(due)
-    if not CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.SLA_MISSED, new=key).exists():
-        # Dated at the target: the case was unanswered then, whenever the job got to it.
-        record_event(case, CaseEvent.Kind.SLA_MISSED, None, due, new=key, oncall=oncall)
+    # Dated at the target: the case was unanswered then, whenever the job got to it.
+    _record_once(case, CaseEvent.Kind.SLA_MISSED, due, due, oncall=oncall)
     case.sla_missed_at = due
 
 
 def _warn(case: Case, due: datetime, oncall: bool, now: datetime) -> str:
-    assignee = User.objects.filter(pk=case.assigned_to_id).first() if case.assigned_to_id else None
+    assignee = case.assigned_to
     advisor = assignee if assignee is not None and is_advisor(assignee) else None
     key = target_key(due)
     overdue = due <= now
-    if not CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.SLA_WARNED, new=key).exists():
-        left = (due - now) if oncall else businesstime.business_time_between(now, due)
-        late = (now - due) if oncall else businesstime.business_time_between(due, now)
-        context = {
-            "case": case,
-            "district_name": case.district.name,
-            "due_long": date_format(timezone.localtime(due), "l j F Y, g:i A T"),
-            "overdue": overdue,
-            "left": _minutes(left),
-            "late": _minutes(late),
-            "oncall": oncall,
-            "explanation": case.first_response_explained,
-            "work_path": reverse("admin:cases_case_change", args=[case.pk]),
-            "team": case.get_team_display(),
-            "former_assignee": (assignee.get_full_name() or assignee.email)
-            if assignee and not advisor
-            else "",
-        }
-        enqueue_email(
-            recipient=advisor if advisor is not None else settings.SUPPORT_TEAM_QUEUE_ADDRESSES[case.team],
-            template="sla_warning",
-            context=context,
-            key=f"case-{case.pk}-sla-warning-{key}",
-        )
-        to = str(advisor.pk) if advisor is not None else f"queue:{case.team}"
-        record_event(
-            case, CaseEvent.Kind.SLA_WARNED, None, now, new=key, to=to, oncall=oncall, overdue=overdue
-        )
+    left = (due - now) if oncall else businesstime.business_time_between(now, due)
+    late = (now - due) if oncall else businesstime.business_time_between(due, now)
+    context = {
+        "case": case,
+        "district_name": case.district.name,
+        "due_long": date_format(timezone.localtime(due), "l j F Y, g:i A T"),
+        "overdue": overdue,
+        "left": _minutes(left),
+        "late": _minutes(late),
+        "oncall": oncall,
+        "explanation": case.first_response_explained,
+        "work_path": reverse("admin:cases_case_change", args=[case.pk]),
+        "team": case.get_team_display(),
+        "former_assignee": (assignee.get_full_name() or assignee.email) if assignee and not advisor else "",
+    }
+    address = settings.SUPPORT_TEAM_QUEUE_ADDRESSES[case.team]
+    # One e-mail per case and target (the outbox key), one event (the constraint), whoever runs it.
+    enqueue_email(
+        recipient=advisor if advisor is not None else address,
+        template="sla_warning",
+        context=context,
+        key=f"case-{case.pk}-sla-warning-{key}",
+    )
+    to = str(advisor.pk) if advisor is not None else f"queue:{case.team}"
+    _record_once(case, CaseEvent.Kind.SLA_WARNED, due, now, to=to, oncall=oncall, overdue=overdue)
     case.sla_warned_at = now
-    return advisor.email if advisor is not None else settings.SUPPORT_TEAM_QUEUE_ADDRESSES[case.team]
+    return advisor.email if advisor is not None else address
 
 
 def _minutes(amount: timedelta) -> str:
@@ -178,7 +180,8 @@ def handle(pk: int, now: datetime) -> str | None:
     for the next opening), and store the next watch moment."""
     with transaction.atomic(durable=True):
         case = (
-            Case.objects.select_for_update(skip_locked=True, no_key=True)
+            Case.objects.select_for_update(skip_locked=True, no_key=True, of=("self",))
+            .select_related("district", "assigned_to")
             .filter(OPEN_CASE, pk=pk, sla_watch_at__lte=now)
             .first()
         )
@@ -206,8 +209,9 @@ def handle(pk: int, now: datetime) -> str | None:
         return "; ".join(done) or None
 
 
-def describe(case: Case, now: datetime) -> str:
+def describe(row: Model, now: datetime) -> str:
     """What ``handle`` would do at ``now``, for a dry run."""
+    case = cast(Case, row)
     if case.first_response_at is not None:
         return "answered: stop watching"
     due_at, oncall = case.first_response_promise()

@@ -12,12 +12,13 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from cases.casetypes import CaseType
 from cases.models import Case, CaseEvent, Priority
 from cases.services import case_close, case_reopen, case_set_priority, post_create
+from cases.services.common import require_unchanged
 from cases.tests.factories import put_in_status, submit_case
 from cases.tests.page_helpers import login, url
 from cases.workflow import Status
@@ -86,10 +87,12 @@ def test_thanksgiving_and_the_weekend_hold_the_warning_and_the_target(personas):
     assert (first.due, first.done) == (1, 1)
     [email] = warnings(case)
     assert email.to_address == personas.advisor.email
-    assert f"case #{case.number}" in email.subject and "Due in 1 h 00 min" in email.subject
+    assert f"case #{case.number}" in email.subject
+    assert "Due in 1 h 00 min" in email.subject
     assert "Thanksgiving Day, Day after Thanksgiving and the weekend skipped" in email.body_text
     [event] = events(case, WARNED)
-    assert event.actor is None and event.data["to"] == str(personas.advisor.pk)
+    assert event.actor is None
+    assert event.data["to"] == str(personas.advisor.pk)
     assert run(at(2026, 11, 30, 6, 30)).due == 0  # warned once
     missed = run(at(2026, 11, 30, 7, 0))
     assert missed.done == 1
@@ -124,7 +127,8 @@ def test_christmas_and_new_year_are_skipped(personas):
     for quiet in [at(2026, 12, 24, 10, 0), at(2026, 12, 25, 10, 0), at(2026, 12, 29, 15, 59)]:
         assert run(quiet).due == 0
     run(at(2026, 12, 29, 16, 0))
-    assert len(warnings(christmas)) == 1 and not warnings(new_year)
+    assert len(warnings(christmas)) == 1
+    assert not warnings(new_year)
     answer(christmas, personas, at(2026, 12, 29, 16, 30))
     assert run(at(2027, 1, 1, 10, 0)).due == 0  # New Year's Day: nothing due
     run(at(2027, 1, 4, 7, 0))
@@ -184,7 +188,8 @@ def test_a_business_warning_found_due_at_night_waits_for_the_next_opening(person
     case = submit(personas, at(2026, 12, 7, 9, 0), Priority.MEDIUM)
     assert case.sla_warn_at == at(2026, 12, 7, 17, 0)
     late = run(at(2026, 12, 7, 19, 0))  # the job was down from 16:59
-    assert late.done == 1 and not warnings(case)
+    assert late.done == 1
+    assert not warnings(case)
     case.refresh_from_db()
     assert case.sla_watch_at == at(2026, 12, 8, 6, 0)
     assert run(at(2026, 12, 8, 5, 59)).due == 0
@@ -206,7 +211,8 @@ def test_a_target_passed_overnight_is_missed_at_once_and_told_once_at_the_openin
     assert email.subject.startswith("Overdue: first response to case")
     assert "overdue by 1 h 00 min of support hours" in email.body_text
     assert run(at(2026, 12, 8, 7, 0)).due == 0
-    assert len(events(case, MISSED)) == 1 and len(events(case, WARNED)) == 1
+    assert len(events(case, MISSED)) == 1
+    assert len(events(case, WARNED)) == 1
 
 
 def test_beat_down_for_three_days_sends_one_warning_and_records_one_miss(personas):
@@ -228,7 +234,8 @@ def test_an_answer_in_time_stops_the_watch_and_stores_no_lateness(personas):
     case = answer(case, personas, at(2026, 12, 7, 10, 0))
     assert (case.first_response_late_seconds, case.sla_watch_at) == (0, None)
     assert run(at(2026, 12, 7, 16, 0)).due == 0
-    assert not warnings(case) and not events(case, MISSED)
+    assert not warnings(case)
+    assert not events(case, MISSED)
 
 
 def test_a_late_answer_stores_the_lateness_in_business_time(personas):
@@ -292,8 +299,6 @@ def test_a_new_priority_plans_a_new_watch_and_keeps_the_old_events(personas):
 
 
 def test_the_events_refuse_a_second_warning_for_the_same_target(personas):
-    from django.db import IntegrityError, transaction
-
     case = submit(personas, at(2026, 12, 7, 9, 0))
     run(at(2026, 12, 7, 12, 0))
     [event] = events(case, WARNED)
@@ -302,13 +307,9 @@ def test_the_events_refuse_a_second_warning_for_the_same_target(personas):
 
 
 def test_a_warning_does_not_make_an_advisors_open_page_stale(personas):
-    from cases.services.common import require_unchanged
-
     case = submit(personas, at(2026, 12, 7, 9, 0))
     seen = CaseEvent.objects.filter(case=case).latest("pk").pk
     run(at(2026, 12, 7, 12, 0))
-    from django.db import transaction
-
     with transaction.atomic():
         require_unchanged(case, personas.advisor, seen)  # no StalePage
 
@@ -322,7 +323,8 @@ def test_dry_run_says_what_is_due_and_changes_nothing(personas):
     call_command("run_job", "sla-watch", "--dry-run", "--now", "2026-12-07T17:00-06:00", stdout=out)
     assert "1 due" in out.getvalue()
     assert "record the miss of Mon 7 Dec, 5:00 PM CST; warn the assigned advisor" in out.getvalue()
-    assert not warnings(case) and not events(case, MISSED)
+    assert not warnings(case)
+    assert not events(case, MISSED)
     call_command("run_job", "sla-watch", "--now", "2026-12-07T17:00-06:00", stdout=StringIO())
     assert len(warnings(case)) == 1
 

@@ -62,7 +62,8 @@ def test_a_run_racing_the_first_response_never_warns_an_answered_case_twice_or_m
     results = run_together(lambda: runner.run("sla-watch", now=now), reply)
     assert [kind for kind, _ in results] == ["ok", "ok"]
     case.refresh_from_db()
-    assert case.first_response_late_seconds == 0 and case.sla_watch_at is None
+    assert case.first_response_late_seconds == 0
+    assert case.sla_watch_at is None
     # the run warned before the reply, or found it answered: one warning at most, never a miss
     assert OutboundEmail.objects.filter(key__startswith=f"case-{case.pk}-sla-warning-").count() <= 1
     assert not CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.SLA_MISSED).exists()
