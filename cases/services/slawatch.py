@@ -42,6 +42,7 @@ from django.utils.formats import date_format
 
 from cases.models import OPEN_CASE, Case, CaseEvent, Priority
 from cases.services.common import business_seconds
+from cases.workflow import Status
 from contacts.access import is_advisor
 from outbox.services import enqueue_email
 from portal.lib import businesstime
@@ -179,14 +180,21 @@ def handle(pk: int, now: datetime) -> str | None:
     """Do what is due on one case, in its own transaction: record the miss, send the warning (or let it wait
     for the next opening), and store the next watch moment."""
     with transaction.atomic(durable=True):
+        # Claimed by primary key alone, the re-check in Python: with the due conditions in the query, PostgreSQL
+        # may walk the due index to find one row, once per row of the run.
         case = (
             Case.objects.select_for_update(skip_locked=True, no_key=True, of=("self",))
             .select_related("district", "assigned_to")
-            .filter(OPEN_CASE, pk=pk, sla_watch_at__lte=now)
+            .filter(pk=pk)
             .first()
         )
-        if case is None:  # another run holds it, already did it, or a person answered or closed it
-            return None
+        if (
+            case is None
+            or case.status == Status.CLOSED
+            or case.sla_watch_at is None
+            or case.sla_watch_at > now
+        ):
+            return None  # another run holds it, already did it, or a person answered or closed it
         if case.first_response_at is not None:  # answered meanwhile: nothing left to watch
             case.sla_watch_at = None
             case.save(update_fields=["sla_watch_at"])
