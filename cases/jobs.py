@@ -14,6 +14,7 @@ from cases import orphaned_files
 from cases.models import Case, FollowUpSequence
 from cases.selectors.reopen import reopen_deadline
 from cases.services import followup as followup_services
+from cases.services import slawatch
 from cases.services.reopen_window import case_record_reopen_window_end, due_reopen_windows
 from jobs.registry import Job, register
 
@@ -98,5 +99,19 @@ register(
         due_field="due_at",
         handle=orphaned_files.delete_orphan,
         describe=orphaned_files.describe_orphan,
+    )
+)
+
+# --- SLA watch -------------------------------------------------------------------------------------------------
+
+register(
+    Job(
+        name="sla-watch",
+        title="SLA watch",
+        summary="Warns support before a first-response target and records the cases that miss it.",
+        due=slawatch.due,
+        due_field="sla_watch_at",
+        handle=slawatch.handle,
+        describe=slawatch.describe,
     )
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from django.conf import settings
@@ -20,6 +20,7 @@ from cases.casetypes import CaseType, Team
 from cases.workflow import WAITING_ON_DISTRICT, Status
 from contacts.models import District, User
 from portal.lib import businesstime
+from portal.lib.businesstime_explain import explain_business_due, explain_oncall_due
 from portal.validators import single_line
 
 
@@ -258,6 +259,27 @@ class Case(models.Model):
         editable=False,
         help_text="Business time from submission to the first response.",
     )
+    # SLA watch (cases/slawatch.py): the warning before the first-response target, the miss, and how late the
+    # answer came. ``sla_watch_at`` is the next moment the watch has something to do (the warning, then the
+    # target), empty once there is nothing left to watch; the job reads due cases from its index.
+    sla_warn_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When support is warned of the coming target."
+    )
+    sla_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_missed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The target the first response missed: the case was unanswered at this moment.",
+    )
+    sla_watch_at = models.DateTimeField(null=True, blank=True, editable=False)
+    first_response_late_seconds = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="How late the first response was, stored when it came: business seconds, clock seconds for "
+        "the on-call hour; 0 when on time.",
+    )
     resolution_business_seconds = models.PositiveIntegerField(
         null=True,
         blank=True,
@@ -383,6 +405,13 @@ class Case(models.Model):
                 name="case_sla_unanswered",
                 condition=Q(first_response_at__isnull=True),
             ),
+            # The SLA watch job: open cases with something to watch, by the moment it is due. A closed case
+            # leaves the index and comes back as it was if it is re-opened.
+            models.Index(
+                fields=["sla_watch_at", "id"],
+                name="case_sla_watch",
+                condition=OPEN_CASE & Q(sla_watch_at__isnull=False),
+            ),
         ]
         constraints = [
             # The submission form: a second click, or Back and Submit again, stores one case (case_submit).
@@ -420,15 +449,42 @@ class Case(models.Model):
             return self.contact.get_full_name() or self.contact.email
         return caller_label(self.caller_name, advisor=advisor)
 
+    def first_response_promise(self) -> tuple[datetime, bool]:
+        """The due time the first response is promised by (``ONCALL_PROMISE``), and whether it is the on-call
+        hour (clock time) rather than the business-hours target."""
+        if self.priority == Priority.CRITICAL and self.oncall_due_at is not None:
+            return self.oncall_due_at, True
+        return self.first_response_due_at, False
+
     def first_response(self, now: datetime | None = None) -> FirstResponse:
+        due, oncall = self.first_response_promise()
         if self.first_response_at is not None:
-            return FirstResponse("met" if self.first_response_met else "late", self.first_response_at)
+            # Late against the promise the district was given (the on-call hour for an outage); the lateness is
+            # stored when the answer came (``first_response_late_seconds``), older answers have none stored.
+            late = self.first_response_at > due
+            late_by = (
+                timedelta(seconds=self.first_response_late_seconds)
+                if late and self.first_response_late_seconds is not None
+                else None
+            )
+            return FirstResponse("late" if late else "met", self.first_response_at, oncall, late_by, due)
         if self.status == Status.CLOSED:
             return FirstResponse("none", None)
-        oncall = self.priority == Priority.CRITICAL and self.oncall_due_at is not None
-        due = self.oncall_due_at if oncall and self.oncall_due_at else self.first_response_due_at
         overdue = due <= (now or timezone.now())
-        return FirstResponse("overdue" if overdue else "due", due, oncall)
+        return FirstResponse("overdue" if overdue else "due", due, oncall, None, due)
+
+    @property
+    def first_response_explained(self) -> str:
+        """How the promised due time was computed, in words: "4 business hours: 2 h on Wednesday 25 November
+        and 2 h on Monday 30 November; Thanksgiving Day, Day after Thanksgiving and the weekend skipped." """
+        due, oncall = self.first_response_promise()
+        if oncall:
+            return explain_oncall_due(due - businesstime.ONCALL_TARGET)
+        target = businesstime.SLA_TARGETS[Priority(self.priority).business]
+        explained = explain_business_due(self.created_at, target)
+        if explained.due != due:  # a target stored by an older rule: say only what it is
+            return f"Due {date_format(timezone.localtime(due), 'l j F, g:i A')}; support hours count."
+        return explained.text
 
     @property
     def first_response_now(self) -> FirstResponse:
@@ -454,6 +510,19 @@ class FirstResponse:
     state: Literal["met", "late", "due", "overdue", "none"]
     at: datetime | None  # answered at, due at, or overdue since
     oncall: bool = False
+    late_by: timedelta | None = None  # answered late: by how much (business time; clock time on call)
+    due: datetime | None = None  # the promised moment
+
+    @property
+    def late_words(self) -> str:
+        """ "40 min", "2 h 05 min", "less than a minute": how late a late answer was (``late_by``)."""
+        if self.late_by is None:
+            return ""
+        minutes = self.late_by // timedelta(minutes=1)
+        if not minutes:
+            return "less than a minute"
+        hours, rest = divmod(minutes, 60)
+        return f"{hours} h {rest:02d} min" if hours else f"{rest} min"
 
     @property
     def long(self) -> str:
@@ -516,6 +585,11 @@ class CaseEvent(models.Model):
         # A contact asked for more time before the 3x10 automatic close. old / new: the automatic close moment
         # before and after (ISO 8601); data: days (business days), sequence (its number).
         FOLLOWUP_MORE_TIME = "followup.more_time", "More time asked for"
+        # The SLA watch (cases/slawatch.py), no actor. new: the promised due moment (ISO 8601), once per case and
+        # promise (a unique constraint); data: to (the advisor's pk, or "queue:<team>"), oncall (clock time).
+        SLA_WARNED = "sla.warned", "Support warned of the first-response target"
+        # new: the promised due moment the case was still unanswered at; data: oncall.
+        SLA_MISSED = "sla.missed", "First-response target missed"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -544,6 +618,12 @@ class CaseEvent(models.Model):
                 fields=["case", "new"],
                 condition=Q(kind="case.reopen_window_ended"),
                 name="caseevent_reopen_window_ended_once",
+            ),
+            # The SLA watch warns and records a miss once per case and promised due moment, however many runs.
+            models.UniqueConstraint(
+                fields=["case", "kind", "new"],
+                condition=Q(kind__in=["sla.warned", "sla.missed"]),
+                name="caseevent_sla_once",
             ),
         ]
 

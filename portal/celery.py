@@ -22,6 +22,7 @@ app.autodiscover_tasks(["portal"])
 # only bounds how late an action can be.
 JOB_INTERVALS: dict[str, float] = {
     "email-outbox": 60.0,
+    "sla-watch": 60.0,
     "survey": 300.0,
     "followup-3x10": 300.0,
     "inactivity": 3600.0,

@@ -269,6 +269,11 @@ SUPPORT_TEAM_QUEUE_ADDRESSES = {
     }.items()
 }
 
+# SLA watch (cases/slawatch.py): how long before a first-response target the assigned advisor (or the team's
+# queue) is warned. In business minutes for every case but a Critical one, whose on-call hour is clock time.
+SLA_WARNING_BUSINESS_MINUTES = env_int("SLA_WARNING_BUSINESS_MINUTES", 60, minimum=0)
+SLA_WARNING_CRITICAL_MINUTES = env_int("SLA_WARNING_CRITICAL_MINUTES", 15, minimum=0)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

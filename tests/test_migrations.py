@@ -1,7 +1,7 @@
 """Migrations that move data keep it: run them with the migration executor against rows written before them."""
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -238,3 +238,47 @@ def test_old_case_events_get_namespaced_kinds_and_values(before_event_values, pe
     assert row("handed") == ("case.assigned", advisor, "", {"new_text": "Someone Who Left"})
     assert row("removed") == ("recipient.removed", technical, "", {})
     assert row("impact") == ("impact.assessed", "", "severe", {})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sla_watch_migration_stores_lateness_and_plans_the_watch_of_open_cases(personas):
+    chicago = ZoneInfo("America/Chicago")
+    try:
+        apps = migrate([("cases", "0027_followup_for_cases_waiting")])
+        OldCase = apps.get_model("cases", "Case")
+
+        def case(subject, created, due, **extra):
+            return OldCase.objects.create(
+                district_id=personas.district_a.pk,
+                contact_id=personas.support.pk,
+                submitted_by_id=personas.support.pk,
+                case_type="ask_question",
+                team="campus_support",
+                priority=2,
+                subject=subject,
+                description="-",
+                first_response_due_at=due,
+                created_at=created,
+                updated_at=created,
+                public_updated_at=created,
+                status_changed_at=created,
+                **extra,
+            ).pk
+
+        friday = datetime(2025, 11, 7, 15, 0, tzinfo=chicago)  # High: due Monday 07:00, long past
+        monday_7 = datetime(2025, 11, 10, 7, 0, tzinfo=chicago)
+        late = case("late", friday, monday_7, first_response_at=datetime(2025, 11, 10, 7, 40, tzinfo=chicago))
+        on_time = case("on time", friday, monday_7, first_response_at=friday)
+        overdue = case("overdue", friday, monday_7)
+        later = timezone.now() + timedelta(days=30)
+        waiting = case("waiting", later - timedelta(hours=4), later)
+        migrate()
+        assert Case.objects.get(pk=late).first_response_late_seconds == 40 * 60
+        assert Case.objects.get(pk=on_time).first_response_late_seconds == 0
+        past = Case.objects.get(pk=overdue)
+        assert (past.sla_warn_at, past.sla_watch_at) == (None, monday_7)  # no warning, only the miss
+        future = Case.objects.get(pk=waiting)
+        assert future.sla_warn_at is not None
+        assert future.sla_watch_at == min(future.sla_warn_at, later)
+    finally:
+        migrate()

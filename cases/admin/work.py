@@ -79,6 +79,7 @@ class Due:
 
     text: str
     overdue: bool = False
+    explanation: str = ""  # how the promised target was computed (``Case.first_response_explained``)
 
 
 def first_response_due(case: Case, now: datetime) -> Due:
@@ -88,12 +89,17 @@ def first_response_due(case: Case, now: datetime) -> Due:
     if answer.at is None:
         return Due("No first response (closed)")
     when = date_format(timezone.localtime(answer.at), "D M j, g:i A")
+    explanation = case.first_response_explained
     if answer.state in ("met", "late"):
         took = business_hours(case.first_response_business_seconds)
-        return Due(f"Answered {when}, after {took}" + (" (late)" if answer.state == "late" else ""))
+        late = ""
+        if answer.state == "late":
+            late = f" (missed by {answer.late_words})" if answer.late_by is not None else " (late)"
+        return Due(f"Answered {when}, after {took}{late}", explanation=explanation)
     overdue = answer.state == "overdue"
     label = first_response_label(case, now)
-    return Due(f"{label[0].upper()}{label[1:]} ({'was due' if overdue else 'due'} {when})", overdue=overdue)
+    text = f"{label[0].upper()}{label[1:]} ({'was due' if overdue else 'due'} {when})"
+    return Due(text, overdue=overdue, explanation=explanation)
 
 
 # The services' names for what the work page's forms call otherwise.

@@ -186,6 +186,11 @@ def _what(event: CaseEvent) -> str:
             return f"transferred the case{source} to {new}" if new else "transferred the case"
         case Kind.REOPEN_WINDOW_ENDED:
             return "ended the reopen window: the case can no longer be re-opened"
+        case Kind.SLA_WARNED:
+            return _sla_warned(event.new, data)
+        case Kind.SLA_MISSED:
+            clock = " (on-call hour)" if data.get("oncall") else ""
+            return f"recorded that the first response missed its target of {_target(event.new)}{clock}"
     return str(event.get_kind_display()).lower() if event.kind in Kind.values else event.kind
 
 
@@ -195,6 +200,27 @@ def more_time_sentence(old: str, new: str, data: Mapping[str, object]) -> str:
         f"asked for more time ({days} business day{'' if days == 1 else 's'}): the follow-ups move later and the "
         f"automatic close from {old} to {new}"
     )
+
+
+def _target(value: str) -> str:
+    """A promised moment an SLA watch event stores (ISO 8601), as the timeline reads it."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return date_format(timezone.localtime(moment), "D j M, g:i A")
+
+
+def _sla_warned(new: str, data: Mapping[str, object]) -> str:
+    to = str(data.get("to") or "")
+    who = (
+        f"the {_choice_label(Team, to.removeprefix('queue:'))} queue"
+        if to.startswith("queue:")
+        else "the advisor"
+    )
+    if data.get("overdue"):
+        return f"told {who} that the first response is overdue (target {_target(new)})"
+    return f"warned {who} that the first response is due {_target(new)}"
 
 
 def _contacts_changed(old: str, new: str, data: Mapping[str, object]) -> str:

@@ -79,6 +79,8 @@ def require_unchanged(case: Case, actor: User, seen_event: int | None) -> Case:
         since = list(
             CaseEvent.objects.filter(case=case, pk__gt=seen_event)
             .exclude(actor=actor)
+            # The SLA watch's records change nothing a person acts on (cases/services/slawatch.py).
+            .exclude(kind__in=[CaseEvent.Kind.SLA_WARNED, CaseEvent.Kind.SLA_MISSED])
             .select_related("actor")
             .order_by("created_at", "pk")
         )

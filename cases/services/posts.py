@@ -19,6 +19,7 @@ from cases.models import (
     CaseEvent,
     Post,
 )
+from cases.services import slawatch
 from cases.services.common import (
     apply_status,
     business_seconds,
@@ -64,7 +65,12 @@ def record_first_response(case: Case, now: datetime) -> None:
         case.first_response_met = now <= case.first_response_due_at
         case.first_response_business_seconds = business_seconds(case.created_at, now)
         case.save(
-            update_fields=["first_response_at", "first_response_met", "first_response_business_seconds"]
+            update_fields=[
+                "first_response_at",
+                "first_response_met",
+                "first_response_business_seconds",
+                *slawatch.record_answer(case, now),
+            ]
         )
 
 

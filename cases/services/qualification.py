@@ -16,6 +16,7 @@ from cases.models import (
     Post,
     Priority,
 )
+from cases.services import slawatch
 from cases.services.common import (
     lock_case,
     modified,
@@ -118,6 +119,7 @@ def case_set_priority(
     if errors:
         raise ValidationError(errors)
     previous = case.priority
+    previous_due, _ = case.first_response_promise()
     case.priority = priority
     fields = ["priority"]
     if case.first_response_at is None:
@@ -125,6 +127,7 @@ def case_set_priority(
         # A case raised to Critical is an outage recognized now: the on-call hour runs from the raise.
         case.oncall_due_at = businesstime.oncall_due(now) if priority == Priority.CRITICAL else None
         fields += ["first_response_due_at", "oncall_due_at"]
+        fields += slawatch.plan(case, previous_due=previous_due)
     case.save(update_fields=[*fields, *modified(case, now)])
     event = record_event(
         case, CaseEvent.Kind.PRIORITY_CHANGED, actor, now, old=previous, new=priority, reason=reason

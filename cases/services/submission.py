@@ -20,6 +20,7 @@ from cases.models import (
     Priority,
     Recipient,
 )
+from cases.services import slawatch
 from cases.services.common import (
     record_event,
     resolve_now,
@@ -187,6 +188,9 @@ def case_submit(
         "status_changed_at": now,
         "client_token": client_token,
     }
+    # The SLA watch's moments go in with the target they watch.
+    draft = Case(**values)
+    values.update({field: getattr(draft, field) for field in slawatch.plan(draft)})
     if client_token is None:
         case = Case.objects.create(**values)
     else:

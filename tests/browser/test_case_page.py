@@ -36,12 +36,20 @@ def test_contact_posts_with_attachments_sees_the_reply_closes_and_reopens(
     assert_accessible(page)
 
     # The status meaning opens from the keyboard, and Escape closes it.
-    tip = page.locator(".tip summary")
+    tip = page.locator(".status-line .tip summary")
     tip.focus()
     page.keyboard.press("Enter")
-    expect(page.locator(".tip__text")).to_be_visible()
+    expect(page.locator(".status-line .tip__text")).to_be_visible()
     page.keyboard.press("Escape")
-    expect(page.locator(".tip__text")).to_be_hidden()
+    expect(page.locator(".status-line .tip__text")).to_be_hidden()
+
+    # So does how the first-response target was computed.
+    page.locator("[data-sla-explanation]").locator("xpath=..").locator("summary").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-sla-explanation]")).to_contain_text("business hour")
+    assert_accessible(page)
+    page.keyboard.press("Escape")
+    expect(page.locator("[data-sla-explanation]")).to_be_hidden()
 
     # Rich text: bold with the toolbar, a list, an image inserted from a file, and an attachment.
     editor = page.get_by_role("textbox", name="Share an update")
