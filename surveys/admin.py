@@ -6,14 +6,13 @@ Everything is read-only: rows are written by ``surveys.services`` only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from contextlib import suppress
 from datetime import date
 from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -22,6 +21,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from cases.admin.reports import ReportDrilldownFilter
 from cases.selectors.reports import default_scope, month_label
 from contacts.access import is_advisor
 from surveys import reports
@@ -39,37 +39,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class FigureFilter(admin.ListFilter):
+class FigureFilter(ReportDrilldownFilter):
     """Takes a report figure's address and lists exactly the responses it counts; draws nothing."""
 
-    title = "report figure"
-    template = "admin/cases/case/no_filter.html"
-
-    def __init__(self, request: HttpRequest, params: dict[str, Any], model: Any, model_admin: Any) -> None:
-        super().__init__(request, params, model, model_admin)
-        for name in reports.DRILLDOWN_PARAMS:
-            if name in params:
-                value = params.pop(name)
-                self.used_parameters[name] = value[-1] if isinstance(value, list) else value
-
-    def has_output(self) -> bool:
-        return True
-
-    def choices(self, changelist: Any) -> Iterator[Mapping[str, object]]:
-        return iter(())
-
-    def expected_parameters(self) -> list[str | None]:
-        return list(reports.DRILLDOWN_PARAMS)
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if not self.used_parameters:
-            return queryset
-        try:
-            return queryset.filter(
-                reports.drilldown_condition({k: str(v) for k, v in self.used_parameters.items()})
-            )
-        except (KeyError, ValueError) as error:
-            raise IncorrectLookupParameters("Not a report figure's address.") from error
+    parameters = reports.DRILLDOWN_PARAMS
+    condition = staticmethod(reports.drilldown_condition)
 
 
 class PeriodForm(forms.Form):

@@ -22,22 +22,24 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
 from cases.casetypes import CaseType, Team
-from cases.models import Case
 from cases.selectors import reports
 from contacts.access import is_advisor
 from contacts.models import User
 
 
 class ReportDrilldownFilter(admin.ListFilter):
-    """Takes a report figure's address (``report``, its scope and group) and lists exactly the cases it counts.
-    Draws nothing in the sidebar: the figure's link is the way in."""
+    """Takes a report figure's address (``report``, its scope and group) and lists exactly the rows it counts.
+    Draws nothing in the sidebar: the figure's link is the way in. A report of other rows (the surveys')
+    subclasses it with its own parameters and condition."""
 
     title = "report figure"
     template = "admin/cases/case/no_filter.html"
+    parameters: tuple[str, ...] = reports.DRILLDOWN_PARAMS
+    condition = staticmethod(reports.drilldown_condition)
 
     def __init__(self, request: HttpRequest, params: dict[str, Any], model: Any, model_admin: Any) -> None:
         super().__init__(request, params, model, model_admin)
-        for name in reports.DRILLDOWN_PARAMS:
+        for name in self.parameters:
             if name in params:
                 value = params.pop(name)
                 self.used_parameters[name] = value[-1] if isinstance(value, list) else value
@@ -49,15 +51,13 @@ class ReportDrilldownFilter(admin.ListFilter):
         return iter(())
 
     def expected_parameters(self) -> list[str | None]:
-        return list(reports.DRILLDOWN_PARAMS)
+        return list(self.parameters)
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Case]) -> QuerySet[Case]:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if not self.used_parameters:
             return queryset
         try:
-            return queryset.filter(
-                reports.drilldown_condition({k: str(v) for k, v in self.used_parameters.items()})
-            )
+            return queryset.filter(self.condition({k: str(v) for k, v in self.used_parameters.items()}))
         except (KeyError, ValueError) as error:
             raise IncorrectLookupParameters("Not a report figure's address.") from error
 
