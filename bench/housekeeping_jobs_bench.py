@@ -1,4 +1,4 @@
-"""Times the inactivity, reopen-window and orphaned-files jobs over 10,000 due rows each (issue 15: under 60 s
+"""Times the inactivity, reopen-window and orphaned-files jobs over 10,000 due rows each (budget: under 60 s
 per job on this machine), and writes the EXPLAIN of what each reads to ``bench/explain/job_<name>.txt``.
 
 It builds a throw-away database of its own next to ``DATABASE_URL``'s (``test_<name>``, created, migrated and

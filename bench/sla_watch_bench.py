@@ -1,4 +1,4 @@
-"""Benchmark of the SLA watch job over 10,000 due cases (issue 15: under 60 s, reading only due rows).
+"""Benchmark of the SLA watch job over 10,000 due cases (budget: under 60 s, reading only due rows).
 
 Run from the repository root on a database of its own (its name must contain "bench"; the generator of
 bench/generate_cases.py fills one, but an empty migrated one will do: this script adds what it needs):
